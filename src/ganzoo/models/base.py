@@ -1,0 +1,208 @@
+"""AdversarialModule: the one training contract every ganzoo model follows.
+
+A *step* is one optimizer update on one training batch: a critic update or a generator update. The base class
+cycles through `n_critic` critic steps followed by `n_gen` generator steps, so each update sees a fresh
+batch (as in WGAN and OT-GAN), Lightning's `global_step` equals the number of updates, `trainer.max_steps`
+bounds it, and every model's curves share one x-axis.
+
+Subclasses write only `critic_step(batch) -> loss` and `generator_step(batch) -> loss`, log extra values
+with `log_train`, draw all randomness from `self.rng` (so that resuming is exact), and may override
+`after_critic_step` (weight clipping), `critic_parameters`/`generator_parameters` (several networks per
+side) and `sample`/`preview`.
+"""
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning.pytorch import LightningModule
+from torch import nn
+
+OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
+SchedulerFactory = Callable[[torch.optim.Optimizer], Any]
+
+PREVIEW_SEED = 0
+
+
+class NonFiniteLossError(RuntimeError):
+    """A loss became NaN or infinite; raised after the weights were saved."""
+
+
+class AdversarialModule(LightningModule):
+    generator: nn.Module
+    critic: nn.Module
+
+    def __init__(
+        self,
+        optimizer_critic: OptimizerFactory,
+        optimizer_generator: OptimizerFactory,
+        scheduler_critic: SchedulerFactory | None = None,
+        scheduler_generator: SchedulerFactory | None = None,
+        n_critic: int = 1,
+        n_gen: int = 1,
+        stop_on_nonfinite: bool = True,
+    ) -> None:
+        super().__init__()
+        for name, value in (("n_critic", n_critic), ("n_gen", n_gen)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(
+                    f"{name} must be a whole number >= 1 (updates per cycle), got {value!r}. "
+                    f"Set it with model.{name}=<int>."
+                )
+        self.automatic_optimization = False
+        self.optimizer_critic = optimizer_critic
+        self.optimizer_generator = optimizer_generator
+        self.scheduler_critic = scheduler_critic
+        self.scheduler_generator = scheduler_generator
+        self.n_critic = n_critic
+        self.n_gen = n_gen
+        self.stop_on_nonfinite = stop_on_nonfinite
+        self.critic_updates = 0
+        self.generator_updates = 0
+        self._rng: torch.Generator | None = None
+        self._rng_state_to_load: torch.Tensor | None = None
+        self._logged: dict[str, torch.Tensor] = {}
+
+    # ----------------------------------------------------------------- what subclasses write
+    def critic_step(self, batch: Any) -> torch.Tensor:
+        raise NotImplementedError
+
+    def generator_step(self, batch: Any) -> torch.Tensor:
+        raise NotImplementedError
+
+    def after_critic_step(self) -> None:
+        """Runs after every critic update (WGAN clips its weights here)."""
+
+    def critic_parameters(self) -> Iterable[nn.Parameter]:
+        return self.critic.parameters()
+
+    def generator_parameters(self) -> Iterable[nn.Parameter]:
+        return self.generator.parameters()
+
+    # ----------------------------------------------------------------- randomness and sampling
+    @property
+    def rng(self) -> torch.Generator:
+        """The module's own random stream on its device; saved in checkpoints so a resumed run continues it."""
+        if self._rng is None or self._rng.device.type != self.device.type:
+            seed = torch.initial_seed() + (self.global_rank if self._trainer is not None else 0)
+            self._rng = torch.Generator(device=self.device).manual_seed(seed)
+            if self._rng_state_to_load is not None:
+                self._rng.set_state(self._rng_state_to_load)
+                self._rng_state_to_load = None
+        return self._rng
+
+    def latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Standard normal codes z ~ N(0, I) of the generator's latent size."""
+        g = generator if generator is not None else self.rng
+        return torch.randn(n, self.generator.latent_dim, generator=g, device=g.device)
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n generated images in [-1, 1], in whatever mode the generator is in."""
+        return self.generator(self.latent(n, generator))
+
+    @torch.no_grad()
+    def preview(self, n: int) -> torch.Tensor:
+        """Images from a fixed latent batch, so that grids of one run are comparable over time."""
+        fixed = torch.Generator(device=self.device).manual_seed(PREVIEW_SEED)
+        return self.sample(n, fixed)
+
+    # ----------------------------------------------------------------- logging
+    def log_train(self, name: str, value: torch.Tensor) -> None:
+        """Record `train/<name>`; every recorded value is logged at every step (see `training_step`)."""
+        self._logged[f"train/{name}"] = value.detach()
+
+    # ----------------------------------------------------------------- the schedule
+    @property
+    def step_is_critic(self) -> bool:
+        """Whether the next update belongs to the critic: n_critic critic steps, then n_gen generator steps."""
+        return (self.critic_updates + self.generator_updates) % (self.n_critic + self.n_gen) < self.n_critic
+
+    def training_step(self, batch: Any, batch_idx: int) -> None:
+        critic = self.step_is_critic
+        phase = "critic" if critic else "generator"
+        optimizer = self.optimizers()[0 if critic else 1]
+        self.toggle_optimizer(optimizer)
+        loss = self.critic_step(batch) if critic else self.generator_step(batch)
+        if self.stop_on_nonfinite:
+            self._stop_if_nonfinite(loss, phase)
+        optimizer.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        optimizer.step()
+        self.untoggle_optimizer(optimizer)
+        if critic:
+            self.critic_updates += 1
+            self.after_critic_step()
+        else:
+            self.generator_updates += 1
+        for scheduler in self._schedulers(critic):
+            scheduler.step()
+        self.log_train(f"{phase}_loss", loss)
+        # Both phases' latest values go out at every step: the logger samples every `log_every_n_steps`
+        # and would otherwise see only one phase when that period is a multiple of the cycle.
+        losses = {k: v for k, v in self._logged.items() if k.endswith("_loss")}
+        self.log_dict(losses, prog_bar=True)
+        self.log_dict({k: v for k, v in self._logged.items() if k not in losses})
+        self.log_dict(
+            {"train/critic_updates": float(self.critic_updates), "train/generator_updates": float(self.generator_updates)}
+        )
+
+    def _schedulers(self, critic: bool) -> list[Any]:
+        schedulers = self.lr_schedulers()
+        if schedulers is None:
+            return []
+        if not isinstance(schedulers, list):
+            schedulers = [schedulers]
+        wanted = self.optimizers()[0 if critic else 1].optimizer
+        return [s for s in schedulers if s.optimizer is wanted]
+
+    def _stop_if_nonfinite(self, loss: torch.Tensor, phase: str) -> None:
+        finite = bool(torch.isfinite(loss).all())
+        if self.trainer.world_size > 1:
+            finite = self.trainer.strategy.reduce_boolean_decision(finite, all=True)
+        if finite:
+            return
+        step = self.global_step
+        callback = self.trainer.checkpoint_callback
+        folder = Path(getattr(callback, "dirpath", None) or self.trainer.default_root_dir)
+        path = folder / f"nonfinite-step={step}.ckpt"
+        self.trainer.save_checkpoint(path)
+        raise NonFiniteLossError(
+            f"train/{phase}_loss became {loss.item()} at step {step} (critic updates {self.critic_updates}, "
+            f"generator updates {self.generator_updates}). The weights before this update are in {path}. "
+            "Try a lower learning rate or check the data; model.stop_on_nonfinite=false trains on regardless."
+        )
+
+    # ----------------------------------------------------------------- optimizers
+    def configure_optimizers(self) -> Any:
+        critic_opt = self.optimizer_critic(self.critic_parameters())
+        generator_opt = self.optimizer_generator(self.generator_parameters())
+        schedulers = [
+            factory(opt)
+            for factory, opt in ((self.scheduler_critic, critic_opt), (self.scheduler_generator, generator_opt))
+            if factory is not None
+        ]
+        return [critic_opt, generator_opt], schedulers
+
+    # ----------------------------------------------------------------- checkpoints
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # Every rank saves through here (rank 0 writes), so each rank's random stream can be gathered.
+        state = self.rng.get_state().to(self.device)
+        states = self.all_gather(state) if self.trainer.world_size > 1 else state[None]
+        checkpoint["ganzoo"] = {
+            "critic_updates": self.critic_updates,
+            "generator_updates": self.generator_updates,
+            "rng_states": states.cpu(),
+            "config": getattr(self, "run_config", None),
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        state = checkpoint.get("ganzoo", {})
+        self.critic_updates = state.get("critic_updates", 0)
+        self.generator_updates = state.get("generator_updates", 0)
+        states = state.get("rng_states")
+        if states is not None:
+            rank = self.global_rank if self._trainer is not None else 0
+            self._rng_state_to_load = states[rank % len(states)].cpu()
+        self._rng = None

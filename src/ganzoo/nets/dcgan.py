@@ -1,0 +1,71 @@
+"""DCGAN networks as the project report fixes them for MNIST (28x28), widths scaled by `width`.
+
+Generator: Linear(z -> 4w x s x s) + BN + act, ConvT 5x5/1 -> 2w, ConvT 5x5/2 -> w, ConvT 5x5/2 -> C + tanh,
+with s = image_size / 4 (7 for MNIST). Discriminator: Conv 5x5/2 -> w, Conv 5x5/2 -> 2w, Linear -> 1 logit.
+The report drops BatchNorm from the discriminator and keeps LeakyReLU in the generator; Radford et al.'s
+guidelines (BN in both, ReLU in G) are the `batchnorm`/`act` switches.
+"""
+
+import torch
+from torch import nn
+
+from ganzoo.nets.layers import activation
+
+
+def _up(c_in: int, c_out: int, stride: int) -> nn.ConvTranspose2d:
+    """5x5 transposed convolution with 'same' padding: multiplies the size by `stride` exactly."""
+    return nn.ConvTranspose2d(c_in, c_out, 5, stride, padding=2, output_padding=stride - 1, bias=False)
+
+
+class DCGANGenerator(nn.Module):
+    def __init__(
+        self,
+        latent_dim: int = 100,
+        width: int = 64,
+        channels: int = 1,
+        image_size: int = 28,
+        act: str = "leaky_relu",
+    ) -> None:
+        super().__init__()
+        if image_size % 4:
+            raise ValueError(f"DCGANGenerator needs an image_size divisible by 4, got {image_size}.")
+        self.latent_dim = latent_dim
+        self.start = (4 * width, image_size // 4, image_size // 4)
+        self.project = nn.Sequential(
+            nn.Linear(latent_dim, 4 * width * self.start[1] * self.start[2], bias=False),
+            nn.BatchNorm1d(4 * width * self.start[1] * self.start[2]),
+            activation(act),
+        )
+        self.convs = nn.Sequential(
+            _up(4 * width, 2 * width, 1),
+            nn.BatchNorm2d(2 * width),
+            activation(act),
+            _up(2 * width, width, 2),
+            nn.BatchNorm2d(width),
+            activation(act),
+            _up(width, channels, 2),
+            nn.Tanh(),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.convs(self.project(z).view(z.shape[0], *self.start))
+
+
+class DCGANDiscriminator(nn.Module):
+    def __init__(
+        self, width: int = 64, channels: int = 1, image_size: int = 28, batchnorm: bool = False
+    ) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(channels, width, 5, 2, padding=2),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(width, 2 * width, 5, 2, padding=2, bias=not batchnorm),
+            nn.BatchNorm2d(2 * width) if batchnorm else nn.Identity(),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+        )
+        side = (image_size + 3) // 4
+        self.head = nn.Linear(2 * width * side * side, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x)).squeeze(1)
