@@ -1,0 +1,13 @@
+"""LightningDataModules yielding (images in [-1, 1], labels) batches."""
+
+from ganzoo.data.base import DatasetNotFoundError, ImageDataModule
+from ganzoo.data.digits import MNISTDataModule, USPSDataModule
+from ganzoo.data.synthetic import SyntheticDataModule
+
+__all__ = [
+    "DatasetNotFoundError",
+    "ImageDataModule",
+    "MNISTDataModule",
+    "SyntheticDataModule",
+    "USPSDataModule",
+]

@@ -1,0 +1,56 @@
+from unittest import mock
+
+import torch
+from torch.utils.data import TensorDataset
+
+from ganzoo.data.sampling import ResumableLoader, ResumableSampler
+
+
+def test_each_epoch_is_a_seeded_permutation():
+    sampler = ResumableSampler(20, seed=3)
+    first = list(sampler)
+    assert sorted(first) == list(range(20))
+    assert list(sampler) == first  # same epoch, same order
+    sampler.set_epoch(1)
+    assert sorted(list(sampler)) == list(range(20)) and list(sampler) != first
+    assert list(ResumableSampler(20, seed=4)) != first
+
+
+def test_ranks_get_disjoint_equal_slices_of_one_permutation():
+    slices = []
+    for rank in range(3):
+        with mock.patch("ganzoo.data.sampling._rank_and_world", return_value=(rank, 3)):
+            slices.append(list(ResumableSampler(20, seed=1)))
+    assert [len(s) for s in slices] == [6, 6, 6]
+    assert len(set().union(*slices)) == 18
+    with mock.patch("ganzoo.data.sampling._rank_and_world", return_value=(2, 3)):
+        uneven = list(ResumableSampler(20, seed=1, shuffle=False, even=False))
+    assert uneven == [2, 5, 8, 11, 14, 17]
+
+
+def _loader() -> ResumableLoader:
+    data = TensorDataset(torch.arange(12))
+    return ResumableLoader(data, batch_size=2, sampler=ResumableSampler(12, seed=0), drop_last=True)
+
+
+def test_loader_state_leaves_out_the_batch_lightning_prefetched():
+    loader = _loader()
+    it = iter(loader)
+    batches = [next(it)[0] for _ in range(3)]  # Lightning trains on 2 of these, the 3rd is prefetched
+    state = loader.state_dict()
+    assert state == {"epoch": 0, "batches": 2}
+    rest = [b[0] for b in it]  # exhausting the epoch: everything was trained
+    assert loader.state_dict() == {"epoch": 0, "batches": 6}
+
+    resumed = _loader()
+    resumed.load_state_dict(state)
+    replay = [b[0] for b in resumed]
+    assert torch.equal(torch.cat(replay), torch.cat(batches[2:] + rest))
+    assert resumed.state_dict() == {"epoch": 0, "batches": 6}
+
+
+def test_resume_state_of_a_finished_epoch_does_not_skip_the_next():
+    loader = _loader()
+    loader.load_state_dict({"epoch": 0, "batches": 6})
+    loader.sampler.set_epoch(1)
+    assert len(list(loader)) == 6
