@@ -2,5 +2,6 @@
 
 from ganzoo.models.base import AdversarialModule, NonFiniteLossError
 from ganzoo.models.gan import GAN
+from ganzoo.models.wgan import WGAN, WGANGP
 
-__all__ = ["GAN", "AdversarialModule", "NonFiniteLossError"]
+__all__ = ["GAN", "WGAN", "WGANGP", "AdversarialModule", "NonFiniteLossError"]

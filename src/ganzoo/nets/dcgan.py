@@ -3,7 +3,9 @@
 Generator: Linear(z -> 4w x s x s) + BN + act, ConvT 5x5/1 -> 2w, ConvT 5x5/2 -> w, ConvT 5x5/2 -> C + tanh,
 with s = image_size / 4 (7 for MNIST). Discriminator: Conv 5x5/2 -> w, Conv 5x5/2 -> 2w, Linear -> 1 logit.
 The report drops BatchNorm from the discriminator and keeps LeakyReLU in the generator; Radford et al.'s
-guidelines (BN in both, ReLU in G) are the `batchnorm`/`act` switches.
+guidelines (BN in both, ReLU in G) are the `batchnorm`/`act` switches. WGAN critics add `extra_layers`
+(Conv 5x5/1 -> 2w each: clipped weights cost capacity) and WGAN-GP's use `layernorm` instead of BatchNorm,
+whose batch coupling breaks the per-sample gradient penalty.
 """
 
 import torch
@@ -53,15 +55,39 @@ class DCGANGenerator(nn.Module):
 
 class DCGANDiscriminator(nn.Module):
     def __init__(
-        self, width: int = 64, channels: int = 1, image_size: int = 28, batchnorm: bool = False
+        self,
+        width: int = 64,
+        channels: int = 1,
+        image_size: int = 28,
+        batchnorm: bool = False,
+        layernorm: bool = False,
+        extra_layers: int = 0,
     ) -> None:
         super().__init__()
+        if batchnorm and layernorm:
+            raise ValueError("DCGANDiscriminator takes batchnorm or layernorm, not both.")
+        normed = batchnorm or layernorm
+
+        def norm(c: int) -> nn.Module:
+            # GroupNorm with one group normalises each sample over (C, H, W): layer norm for feature maps.
+            return nn.BatchNorm2d(c) if batchnorm else nn.GroupNorm(1, c) if layernorm else nn.Identity()
+
+        extra = [
+            layer
+            for _ in range(extra_layers)
+            for layer in (
+                nn.Conv2d(2 * width, 2 * width, 5, 1, padding=2, bias=not normed),
+                norm(2 * width),
+                nn.LeakyReLU(0.2),
+            )
+        ]
         self.features = nn.Sequential(
             nn.Conv2d(channels, width, 5, 2, padding=2),
             nn.LeakyReLU(0.2),
-            nn.Conv2d(width, 2 * width, 5, 2, padding=2, bias=not batchnorm),
-            nn.BatchNorm2d(2 * width) if batchnorm else nn.Identity(),
+            nn.Conv2d(width, 2 * width, 5, 2, padding=2, bias=not normed),
+            norm(2 * width),
             nn.LeakyReLU(0.2),
+            *extra,
             nn.Flatten(),
         )
         side = (image_size + 3) // 4

@@ -1,0 +1,87 @@
+"""Wasserstein GANs: WGAN (Arjovsky et al., 2017) clips the critic's weights, WGAN-GP (Gulrajani et al., 2017)
+penalises its input gradients. Both log the critic's estimate `train/wasserstein` = E f(real) - E f(fake).
+"""
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from ganzoo.losses import (
+    clip_weights,
+    gradient_penalty,
+    random_interpolates,
+    wasserstein_critic_loss,
+    wasserstein_generator_loss,
+)
+from ganzoo.models.base import AdversarialModule
+from ganzoo.models.gan import real_images
+
+
+class WGAN(AdversarialModule):
+    """A critic without sigmoid whose weights are clamped to [-clip_value, clip_value] after each update."""
+
+    def __init__(
+        self, generator: nn.Module, critic: nn.Module, clip_value: float | None = 0.01, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.critic = critic
+        self.clip_value = clip_value
+
+    def critic_step(self, batch: Any) -> torch.Tensor:
+        real = real_images(batch)
+        with torch.no_grad():
+            fake = self.generator(self.latent(real.shape[0]))
+        real_scores, fake_scores = self.critic(real), self.critic(fake)
+        loss = wasserstein_critic_loss(real_scores, fake_scores)
+        self.log_train("critic_real", real_scores.mean())
+        self.log_train("critic_fake", fake_scores.mean())
+        self.log_train("wasserstein", -loss)
+        return loss + self.penalty(real, fake)
+
+    def penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor | float:
+        """Extra critic loss that keeps the critic Lipschitz; WGAN relies on clipping instead."""
+        return 0.0
+
+    def after_critic_step(self) -> None:
+        if self.clip_value is not None:
+            clip_weights(self.critic_parameters(), self.clip_value)
+
+    def generator_step(self, batch: Any) -> torch.Tensor:
+        fake = self.generator(self.latent(real_images(batch).shape[0]))
+        return wasserstein_generator_loss(self.critic(fake))
+
+
+PENALTY_LOCATIONS = ("interpolates", "real_fake")
+
+
+class WGANGP(WGAN):
+    """No clipping; the critic's loss gets `penalty_weight` (lambda) * E (||grad f|| - 1)^2.
+
+    `penalty_at="interpolates"` (the paper) takes it on random points between real and fake samples,
+    `"real_fake"` on the real and on the fake samples, summing both terms (the variant in the project notes).
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        critic: nn.Module,
+        penalty_weight: float = 10.0,
+        penalty_at: str = "interpolates",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(generator, critic, clip_value=None, **kwargs)
+        if penalty_at not in PENALTY_LOCATIONS:
+            raise ValueError(f"Unknown penalty_at {penalty_at!r}: choose one of {PENALTY_LOCATIONS}.")
+        self.penalty_weight = penalty_weight
+        self.penalty_at = penalty_at
+
+    def penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        if self.penalty_at == "interpolates":
+            points = [random_interpolates(real, fake, self.rng)]
+        else:
+            points = [real, fake]
+        value = sum(gradient_penalty(self.critic, p, self.penalty_weight) for p in points)
+        self.log_train("gradient_penalty", value)
+        return value
