@@ -5,6 +5,8 @@ from ganzoo.losses.adversarial import (
     generator_loss_minimax,
     generator_loss_nonsaturating,
 )
+from ganzoo.losses.energy_distance import cosine_cost, minibatch_energy_distance, sinkhorn_distance
+from ganzoo.losses.sinkhorn import sinkhorn
 from ganzoo.losses.wasserstein import (
     clip_weights,
     gradient_penalty,
@@ -15,11 +17,15 @@ from ganzoo.losses.wasserstein import (
 
 __all__ = [
     "clip_weights",
+    "cosine_cost",
     "discriminator_loss",
     "generator_loss_minimax",
     "generator_loss_nonsaturating",
     "gradient_penalty",
+    "minibatch_energy_distance",
     "random_interpolates",
+    "sinkhorn",
+    "sinkhorn_distance",
     "wasserstein_critic_loss",
     "wasserstein_generator_loss",
 ]

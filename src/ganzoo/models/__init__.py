@@ -2,6 +2,7 @@
 
 from ganzoo.models.base import AdversarialModule, NonFiniteLossError
 from ganzoo.models.gan import GAN
+from ganzoo.models.otgan import OTGAN
 from ganzoo.models.wgan import WGAN, WGANGP
 
-__all__ = ["GAN", "WGAN", "WGANGP", "AdversarialModule", "NonFiniteLossError"]
+__all__ = ["GAN", "OTGAN", "WGAN", "WGANGP", "AdversarialModule", "NonFiniteLossError"]
