@@ -11,6 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from ganzoo.config import config_dir, instantiate_dict
 from ganzoo.data import DatasetNotFoundError
+from ganzoo.metrics import GenerativeMetrics, InceptionWeightsError, build_metrics
 from ganzoo.models import NonFiniteLossError
 
 log = logging.getLogger(__name__)
@@ -19,18 +20,39 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=".*no pre-optimization state was saved.*")
 
 
-def train(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule]:
-    """Build everything the config names and fit; returns the trainer and model for callers and tests."""
+def build(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule, pl.LightningDataModule]:
+    """Seed, then instantiate the datamodule, model, loggers, callbacks and trainer the config names."""
     pl.seed_everything(cfg.seed, workers=True)
+    metrics = build_metrics(cfg.get("metrics"))  # first, so that missing metric weights stop the run at once
     datamodule = instantiate(cfg.data)
     model = instantiate(cfg.model)
     model.run_config = OmegaConf.to_container(cfg, resolve=True)
+    model.attach_metrics(metrics)
     loggers = instantiate_dict(cfg.get("logger"))
-    trainer = instantiate(cfg.trainer, callbacks=instantiate_dict(cfg.get("callbacks")), logger=loggers or False)
+    trainer = instantiate(
+        cfg.trainer,
+        callbacks=instantiate_dict(cfg.get("callbacks")),
+        logger=loggers or False,
+        **validation_schedule(metrics),
+    )
     for logger in loggers:
         logger.log_hyperparams(model.run_config)
+    return trainer, model, datamodule
+
+
+def train(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule]:
+    """Build and fit, resuming from `ckpt_path` when set."""
+    trainer, model, datamodule = build(cfg)
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     return trainer, model
+
+
+def validation_schedule(metrics: GenerativeMetrics | None) -> dict:
+    """Validate every `metrics.every_n_steps` training batches (= steps), counted over epochs; never without
+    metrics, since validation is where they run."""
+    if metrics is None:
+        return {"limit_val_batches": 0}
+    return {"val_check_interval": metrics.every_n_steps, "check_val_every_n_epoch": None}
 
 
 def objective(trainer: pl.Trainer, name: str | None) -> float | None:
@@ -38,6 +60,9 @@ def objective(trainer: pl.Trainer, name: str | None) -> float | None:
     if not name:
         return None
     if name not in trainer.callback_metrics:
+        if name.startswith("val/") and not any(k.startswith("val/") for k in trainer.callback_metrics):
+            log.warning(f"optimized_metric={name} was never computed: the run ended before its first validation.")
+            return None
         raise KeyError(f"optimized_metric={name!r} was never logged; logged: {sorted(trainer.callback_metrics)}.")
     return float(trainer.callback_metrics[name])
 
@@ -46,7 +71,7 @@ def objective(trainer: pl.Trainer, name: str | None) -> float | None:
 def main(cfg: DictConfig) -> float | None:
     try:
         trainer, _ = train(cfg)
-    except (DatasetNotFoundError, NonFiniteLossError) as error:
+    except (DatasetNotFoundError, NonFiniteLossError, InceptionWeightsError) as error:
         log.error(str(error))
         sys.exit(1)
     return objective(trainer, cfg.get("optimized_metric"))

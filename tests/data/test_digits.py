@@ -3,8 +3,8 @@ from urllib.error import URLError
 
 import pytest
 import torch
-from conftest import DATA_DIR, requires_mnist, requires_usps
 
+from conftest import DATA_DIR, requires_mnist, requires_usps
 from ganzoo.data import DatasetNotFoundError, MNISTDataModule, SyntheticDataModule, USPSDataModule
 
 
@@ -18,7 +18,13 @@ def test_missing_data_names_folder_files_and_variable(tmp_path: Path, cls, folde
     with pytest.raises(DatasetNotFoundError) as info:
         dm.setup("fit")
     message = str(info.value)
-    for needle in (str((tmp_path / folder).resolve()), a_file, "GANZOO_DATA_DIR", "paths.data_dir", "data.download"):
+    for needle in (
+        str((tmp_path / folder).resolve()),
+        a_file,
+        "GANZOO_DATA_DIR",
+        "paths.data_dir",
+        "data.download",
+    ):
         assert needle in message
 
 
@@ -27,7 +33,7 @@ def test_failed_download_says_so_clearly(tmp_path: Path, monkeypatch: pytest.Mon
         raise URLError("no route to host")
 
     monkeypatch.setattr("torchvision.datasets.MNIST.download", offline)
-    with pytest.raises(DatasetNotFoundError, match="downloading it failed.*no route to host"):
+    with pytest.raises(DatasetNotFoundError, match=r"downloading it failed.*no route to host"):
         MNISTDataModule(data_dir=str(tmp_path), download=True).prepare_data()
 
 
@@ -39,7 +45,7 @@ def test_mnist_loads_in_unit_range_with_a_held_out_split():
     images, labels = next(iter(dm.train_dataloader()))
     assert images.shape == (32, 1, 28, 28) and images.dtype == torch.float32
     assert images.min() == -1 and images.max() == 1
-    assert labels.dtype == torch.long and 0 <= labels.min() and labels.max() <= 9
+    assert labels.dtype == torch.long and labels.min() >= 0 and labels.max() <= 9
     # the held-out split is disjoint from training: no image appears in both
     train_keys = {hash(x.numpy().tobytes()) for x in dm.train_set.tensors[0][:20000]}
     assert not any(hash(x.numpy().tobytes()) in train_keys for x in dm.val_set.tensors[0][:500])
@@ -68,5 +74,5 @@ def test_synthetic_data_is_deterministic():
 
 @requires_mnist
 def test_wrong_channel_count_is_refused():
-    with pytest.raises(ValueError, match="data.channels"):
+    with pytest.raises(ValueError, match=r"data\.channels"):
         MNISTDataModule(data_dir=str(DATA_DIR), channels=3).setup()

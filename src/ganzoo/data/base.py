@@ -1,6 +1,7 @@
 """ImageDataModule: in-memory image tensors in [-1, 1], a seeded held-out split, resumable training order."""
 
 from pathlib import Path
+
 import torch
 import torch.nn.functional as F
 from lightning.pytorch import LightningDataModule

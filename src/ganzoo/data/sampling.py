@@ -55,8 +55,8 @@ class ResumableSampler(Sampler[int]):
 class ResumableLoader(DataLoader):
     """A DataLoader over a ResumableSampler that Lightning checkpoints, since it has `state_dict`.
 
-    Lightning fetches one batch ahead of training (to know which batch is last), so a checkpoint taken during
-    an epoch has seen one batch more from the loader than the model has trained on; `state_dict` leaves it out.
+    The state is the epoch and the number of batches handed out in it. Lightning fetches no batch ahead
+    from a loader whose length it knows (ours always is), so that is the number of batches trained on.
     """
 
     sampler: ResumableSampler
@@ -65,21 +65,17 @@ class ResumableLoader(DataLoader):
         super().__init__(*args, **kwargs)
         self._epoch = 0
         self._yielded = 0
-        self._exhausted = False
 
     def __iter__(self) -> Iterator[Any]:  # type: ignore[override]
         self._epoch = self.sampler.epoch
         resume = self.sampler._resume
         self._yielded = resume[1] // self.batch_size if resume and resume[0] == self._epoch else 0
-        self._exhausted = False
         for batch in super().__iter__():
             self._yielded += 1
             yield batch
-        self._exhausted = True
 
     def state_dict(self) -> dict[str, int]:
-        trained = self._yielded if self._exhausted else max(self._yielded - 1, 0)
-        return {"epoch": self._epoch, "batches": trained}
+        return {"epoch": self._epoch, "batches": self._yielded}
 
     def load_state_dict(self, state: dict[str, int]) -> None:
         self.sampler.resume(state["epoch"], state["batches"] * self.batch_size)

@@ -8,7 +8,11 @@ bounds it, and every model's curves share one x-axis.
 Subclasses write only `critic_step(batch) -> loss` and `generator_step(batch) -> loss`, log extra values
 with `log_train`, draw all randomness from `self.rng` (so that resuming is exact), and may override
 `after_critic_step` (weight clipping), `critic_parameters`/`generator_parameters` (several networks per
-side) and `sample`/`preview`.
+side) and `sample`/`preview`. Two-domain models also write `translate(images, domain)`.
+
+Validation is evaluation: with metrics attached (`attach_metrics`, done by `ganzoo.train` from the `metrics`
+config group), the held-out split's real statistics are gathered once and every validation logs `val/fid`,
+`val/is`, `val/kid` (and `val/modes` for digit classifiers) on freshly generated samples.
 """
 
 from collections.abc import Callable, Iterable
@@ -18,6 +22,9 @@ from typing import Any
 import torch
 from lightning.pytorch import LightningModule
 from torch import nn
+
+from ganzoo.metrics import LOGGED, GenerativeMetrics
+from ganzoo.utils import eval_mode
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 SchedulerFactory = Callable[[torch.optim.Optimizer], Any]
@@ -108,6 +115,13 @@ class AdversarialModule(LightningModule):
         fixed = torch.Generator(device=self.device).manual_seed(PREVIEW_SEED)
         return self.sample(n, fixed)
 
+    def translate(self, images: torch.Tensor, domain: str) -> torch.Tensor:
+        """Two-domain models (CycleGAN) map images from `domain` to the other domain, in [-1, 1]."""
+        raise NotImplementedError(
+            f"{type(self).__name__} generates from noise and cannot translate images; translate=<domain> needs a "
+            "two-domain model such as CycleGAN."
+        )
+
     # ----------------------------------------------------------------- logging
     def log_train(self, name: str, value: torch.Tensor) -> None:
         """Record `train/<name>`; every recorded value is logged at every step (see `training_step`)."""
@@ -145,7 +159,10 @@ class AdversarialModule(LightningModule):
         self.log_dict(losses, prog_bar=True)
         self.log_dict({k: v for k, v in self._logged.items() if k not in losses})
         self.log_dict(
-            {"train/critic_updates": float(self.critic_updates), "train/generator_updates": float(self.generator_updates)}
+            {
+                "train/critic_updates": float(self.critic_updates),
+                "train/generator_updates": float(self.generator_updates),
+            }
         )
 
     def _schedulers(self, critic: bool) -> list[Any]:
@@ -174,13 +191,50 @@ class AdversarialModule(LightningModule):
             "Try a lower learning rate or check the data; model.stop_on_nonfinite=false trains on regardless."
         )
 
+    # ----------------------------------------------------------------- validation: generative metrics
+    @property
+    def metrics(self) -> GenerativeMetrics | None:
+        return self.__dict__.get("_metrics")
+
+    def attach_metrics(self, metrics: GenerativeMetrics | None) -> None:
+        """Evaluate with `metrics` in validation. Held outside the module tree, so that the frozen feature
+        network stays out of checkpoints, optimizers and DDP, and any run resumes under any metric choice."""
+        self.__dict__["_metrics"] = metrics
+
+    def on_validation_epoch_start(self) -> None:
+        if self.metrics is not None:
+            with torch.inference_mode(False):  # parameters moved inside inference mode could not be used outside
+                self.metrics.to(self.device)
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        """The real side: this rank's shard of the held-out split, once per run (statistics are kept)."""
+        metrics = self.metrics
+        if metrics is not None and not metrics.has_real:
+            metrics.update(batch[0] if isinstance(batch, list | tuple) else batch, real=True)
+
+    def on_validation_epoch_end(self) -> None:
+        """The generated side, on every rank: this rank's share of `metrics.num_samples` images, drawn from
+        the metrics' own seeds (never from `self.rng`, so that validating leaves training untouched)."""
+        metrics = self.metrics
+        if metrics is None:
+            return
+        metrics.has_real = True
+        with eval_mode(self):
+            metrics.update_generated(self.sample, self.device, self.global_rank, self.trainer.world_size)
+        values = metrics.compute()
+        metrics.reset()
+        self.log_dict({f"val/{k}": v for k, v in values.items() if k in LOGGED}, sync_dist=True)
+
     # ----------------------------------------------------------------- optimizers
     def configure_optimizers(self) -> Any:
         critic_opt = self.optimizer_critic(self.critic_parameters())
         generator_opt = self.optimizer_generator(self.generator_parameters())
         schedulers = [
             factory(opt)
-            for factory, opt in ((self.scheduler_critic, critic_opt), (self.scheduler_generator, generator_opt))
+            for factory, opt in (
+                (self.scheduler_critic, critic_opt),
+                (self.scheduler_generator, generator_opt),
+            )
             if factory is not None
         ]
         return [critic_opt, generator_opt], schedulers

@@ -1,0 +1,40 @@
+"""Test-only callbacks and tiny model settings."""
+
+from pathlib import Path
+
+import torch
+from lightning.pytorch import Callback, LightningModule, Trainer
+
+# Overrides that shrink each foundation model to a few thousand parameters.
+TINY = {
+    "gan": ["model.generator.hidden=[16,16]", "model.critic.hidden=[16]", "model.generator.latent_dim=8"],
+    "dcgan": ["model.generator.width=4", "model.critic.width=4", "model.generator.latent_dim=8"],
+    "dcgan_radford": ["model.generator.width=4", "model.critic.width=4", "model.generator.latent_dim=8"],
+}
+SMALL_DATA = ["data=synthetic", "data.num_samples=96", "data.val_size=16", "data.batch_size=16"]
+
+
+class UpdateRecorder(Callback):
+    """Records 'C' or 'G' for every optimizer.step() actually taken, in order (via optimizer hooks)."""
+
+    def __init__(self) -> None:
+        self.updates: list[str] = []
+
+    def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        for tag, optimizer in zip("CG", trainer.optimizers, strict=True):
+            optimizer.register_step_post_hook(lambda *_, tag=tag: self.updates.append(tag))
+
+
+class RankParameterDump(Callback):
+    """Each DDP rank saves its parameters at the end of fit, so a test can compare ranks.
+
+    Buffers (BatchNorm statistics) are left out: DDP broadcasts them from rank 0 at the start of every
+    forward, so after the last step each rank still holds the statistics of its own last batch.
+    """
+
+    def __init__(self, folder: str) -> None:
+        self.folder = Path(folder)
+
+    def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        state = {k: v.detach().cpu().clone() for k, v in pl_module.named_parameters()}
+        torch.save(state, self.folder / f"rank{trainer.global_rank}.pt")

@@ -1,0 +1,154 @@
+"""End-to-end training through the real configs: schedule, resume, determinism, DDP, real data."""
+
+import csv
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import requires_mnist
+from ganzoo.models import NonFiniteLossError
+from ganzoo.train import build, train
+from helpers import SMALL_DATA, TINY, UpdateRecorder
+
+
+def fit(cfg):
+    trainer, model, datamodule = build(cfg)
+    recorder = UpdateRecorder()
+    trainer.callbacks.append(recorder)
+    before = {k: v.detach().clone() for k, v in model.named_parameters()}
+    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    return trainer, model, recorder.updates, before
+
+
+def changed(model, before, prefix: str) -> bool:
+    return all(not torch.equal(p, before[k]) for k, p in model.named_parameters() if k.startswith(prefix))
+
+
+@pytest.mark.parametrize("model", sorted(TINY))
+def test_short_fit_updates_both_networks_with_finite_losses(make_config, model: str):
+    cfg = make_config(f"model={model}", *TINY[model], *SMALL_DATA, "trainer.max_steps=6")
+    trainer, module, updates, before = fit(cfg)
+    assert trainer.global_step == 6 == len(updates)
+    assert updates == list("CGCGCG")
+    for tag in ("train/critic_loss", "train/generator_loss", "train/critic_real", "train/critic_fake"):
+        assert math.isfinite(trainer.callback_metrics[tag])
+    assert changed(module, before, "generator.") and changed(module, before, "critic.")
+    assert (module.critic_updates, module.generator_updates) == (3, 3)
+    run = Path(cfg.paths.output_dir)
+    assert (run / "checkpoints" / "last.ckpt").exists()
+    assert (run / "samples" / "step_0000006.png").exists()
+    assert list(run.glob("events.out.tfevents.*"))
+
+
+def test_n_critic_three_means_three_critic_updates_per_generator_update(make_config):
+    cfg = make_config(*TINY["dcgan"], *SMALL_DATA, "model.n_critic=3", "trainer.max_steps=12")
+    trainer, module, updates, _ = fit(cfg)
+    assert "".join(updates) == "CCCG" * 3
+    assert (module.critic_updates, module.generator_updates) == (9, 3)
+    assert trainer.global_step == 12
+
+
+def test_n_gen_cycles_generator_updates_too(make_config):
+    cfg = make_config(*TINY["gan"], "model=gan", *SMALL_DATA, "model.n_gen=2", "trainer.max_steps=7")
+    _, _, updates, _ = fit(cfg)
+    assert "".join(updates) == "CGGCGGC"
+
+
+def _weights(checkpoint: Path) -> dict[str, torch.Tensor]:
+    return torch.load(checkpoint, weights_only=False)["state_dict"]
+
+
+def test_resume_from_last_checkpoint_is_exact(make_config):
+    # 80 training images in batches of 16: 5 steps an epoch, so the resume point (4) is mid-epoch
+    # and the second half crosses an epoch boundary.
+    common = [*TINY["dcgan"], *SMALL_DATA, "model.n_critic=2"]
+    straight = make_config(*common, "trainer.max_steps=8", run="straight")
+    half = make_config(*common, "trainer.max_steps=4", run="half")
+    train(straight)
+    train(half)
+    last = Path(half.paths.output_dir) / "checkpoints" / "last.ckpt"
+    resumed = make_config(*common, "trainer.max_steps=8", f"ckpt_path={last}", run="resumed")
+    trainer, module = train(resumed)
+    assert trainer.global_step == 8 and (module.critic_updates, module.generator_updates) == (6, 2)
+    a = _weights(Path(straight.paths.output_dir) / "checkpoints" / "last.ckpt")
+    b = _weights(Path(resumed.paths.output_dir) / "checkpoints" / "last.ckpt")
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    # and the resumed half really trained: weights moved away from the checkpoint it started from
+    assert not torch.equal(_weights(last)["generator.project.0.weight"], b["generator.project.0.weight"])
+
+
+def _losses(run: Path) -> list[tuple[str, str]]:
+    with open(run / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    return [(r["train/critic_loss"], r["train/generator_loss"]) for r in rows]
+
+
+def test_same_seed_gives_identical_losses_and_another_seed_does_not(make_config):
+    args = [*TINY["dcgan"], *SMALL_DATA, "logger=csv", "trainer.max_steps=6"]
+    runs = {name: make_config(*args, f"seed={seed}", run=name) for name, seed in (("a", 1), ("b", 1), ("c", 2))}
+    for cfg in runs.values():
+        train(cfg)
+    a, b, c = (_losses(Path(cfg.paths.output_dir)) for cfg in runs.values())
+    assert len(a) == 6 and all(x for x, _ in a) and all(y for _, y in a[1:])  # no G update before step 1
+    assert a == b
+    assert a != c
+
+
+def test_nonfinite_loss_stops_with_step_and_checkpoint(make_config, monkeypatch):
+    calls = {"n": 0}
+    from ganzoo.models import gan
+
+    original = gan.discriminator_loss
+
+    def poisoned(real, fake):
+        calls["n"] += 1
+        return original(real, fake) * (math.nan if calls["n"] == 2 else 1.0)
+
+    monkeypatch.setattr(gan, "discriminator_loss", poisoned)
+    cfg = make_config(*TINY["dcgan"], *SMALL_DATA, "trainer.max_steps=10")
+    with pytest.raises(NonFiniteLossError, match=r"train/critic_loss became nan at step 2") as info:
+        train(cfg)
+    saved = Path(cfg.paths.output_dir) / "checkpoints" / "nonfinite-step=2.ckpt"
+    assert saved.exists() and str(saved) in str(info.value)
+    assert torch.load(saved, weights_only=False)["ganzoo"]["critic_updates"] == 1
+
+    calls["n"] = 0
+    tolerant = make_config(
+        *TINY["dcgan"], *SMALL_DATA, "trainer.max_steps=4", "model.stop_on_nonfinite=false", run="on"
+    )
+    trainer, _ = train(tolerant)
+    assert trainer.global_step == 4
+
+
+@requires_mnist
+def test_short_fit_on_real_mnist(make_config):
+    cfg = make_config(*TINY["dcgan"], "data=mnist", "data.batch_size=16", "trainer.max_steps=6")
+    trainer, module, updates, before = fit(cfg)
+    assert updates == list("CGCGCG")
+    assert math.isfinite(trainer.callback_metrics["train/critic_loss"])
+    assert changed(module, before, "generator.") and changed(module, before, "critic.")
+
+
+@pytest.mark.slow
+def test_ddp_on_two_cpu_processes_keeps_ranks_identical(make_config, tmp_path: Path):
+    cfg = make_config(
+        *TINY["dcgan"],
+        *SMALL_DATA,
+        "trainer=ddp_cpu",
+        "trainer.max_steps=4",
+        "+callbacks.dump._target_=helpers.RankParameterDump",
+        f"+callbacks.dump.folder={tmp_path}",
+    )
+    trainer, model, datamodule = build(cfg)
+    initial = {k: v.detach().clone() for k, v in model.named_parameters()}
+    trainer.fit(model, datamodule=datamodule)
+    rank0, rank1 = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
+    assert rank0.keys() == initial.keys()
+    for key in rank0:
+        assert torch.equal(rank0[key], rank1[key]), key
+    assert not torch.equal(rank0["generator.project.0.weight"], initial["generator.project.0.weight"])
+    assert not torch.equal(rank0["critic.head.weight"], initial["critic.head.weight"])
