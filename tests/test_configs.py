@@ -1,0 +1,71 @@
+"""Every config option composes, every model/data pair instantiates, typos fail with Hydra's message."""
+
+import pytest
+from hydra.errors import ConfigCompositionException, InstantiationException, MissingConfigException
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+
+from ganzoo.config import config_dir
+
+GROUPS = ["model", "data", "trainer", "logger", "callbacks", "experiment"]
+
+
+def options(group: str) -> list[str]:
+    return sorted(p.stem for p in (config_dir() / group).glob("*.yaml"))
+
+
+# Models built for one kind of data (e.g. two domains) list the data they cannot take here.
+INCOMPATIBLE: set[tuple[str, str]] = set()
+PAIRS = [(m, d) for m in options("model") for d in options("data") if (m, d) not in INCOMPATIBLE]
+
+
+@pytest.mark.parametrize(("group", "option"), [(g, o) for g in GROUPS for o in options(g)])
+def test_every_option_composes(make_config, group: str, option: str):
+    cfg = make_config(f"{group}={option}")
+    assert cfg.trainer._target_ == "lightning.pytorch.Trainer"
+    assert {"model", "data", "trainer", "paths", "seed", "ckpt_path"} <= set(cfg)
+
+
+@pytest.mark.parametrize(("model", "data"), PAIRS)
+def test_every_model_data_pair_instantiates(make_config, model: str, data: str):
+    cfg = make_config(f"model={model}", f"data={data}")
+    module = instantiate(cfg.model)
+    datamodule = instantiate(cfg.data)
+    assert datamodule.batch_size == cfg.data.batch_size
+    assert module.sample(2).shape == (2, cfg.data.channels, cfg.data.image_size, cfg.data.image_size)
+
+
+@pytest.mark.parametrize("trainer", ["default", "cpu", "ddp_cpu"])
+def test_cpu_trainers_instantiate_with_our_sampler_setting(make_config, trainer: str):
+    t = instantiate(make_config(f"trainer={trainer}").trainer)
+    assert t.max_epochs == 10 and t.max_steps == -1
+    assert t.world_size == (2 if trainer == "ddp_cpu" else 1)
+
+
+def test_stable_keys_exist(make_config):
+    cfg = make_config()
+    for key in ("data.batch_size", "data.num_workers", "paths.data_dir", "trainer.max_steps", "trainer.max_epochs"):
+        assert OmegaConf.select(cfg, key, throw_on_missing=True) is not None, key
+
+
+def test_typo_in_group_option_names_the_choices(make_config):
+    with pytest.raises(MissingConfigException, match="model/dcgna") as info:
+        make_config("model=dcgna")
+    assert "dcgan" in str(info.value)
+
+
+def test_typo_in_key_is_refused(make_config):
+    with pytest.raises(ConfigCompositionException, match=r"trainer\.max_stepz"):
+        make_config("trainer.max_stepz=3")
+
+
+@pytest.mark.parametrize("bad", ["0", "-2", "1.5", "true"])
+def test_bad_n_critic_fails_before_training(make_config, bad: str):
+    cfg = make_config(f"model.n_critic={bad}")
+    with pytest.raises(InstantiationException, match=r"n_critic must be a whole number >= 1.*model\.n_critic"):
+        instantiate(cfg.model)
+
+
+def test_unknown_generator_loss_is_refused(make_config):
+    with pytest.raises(InstantiationException, match="minimax"):
+        instantiate(make_config("model.generator_loss=hinge").model)
