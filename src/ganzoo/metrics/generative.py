@@ -1,0 +1,150 @@
+"""GenerativeMetrics: FID, IS, KID and class coverage of generated images, on any number of processes."""
+
+import warnings
+from collections.abc import Callable
+
+import torch
+import torch.distributed as dist
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+from torch import nn
+from torchmetrics import Metric
+from torchmetrics.image import FrechetInceptionDistance, InceptionScore, KernelInceptionDistance
+
+from ganzoo.metrics.extractor import FeatureExtractor
+
+Sampler = Callable[[int, torch.Generator], torch.Tensor]
+
+# Values logged as val/<name> (the class histogram stays out of the logs).
+LOGGED = ("fid", "is", "is_std", "kid", "kid_std", "modes")
+
+
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized()
+
+
+class ClassCoverage(Metric):
+    """Histogram of predicted classes; `modes` counts classes that receive at least `threshold` of samples."""
+
+    full_state_update = False
+
+    def __init__(self, num_classes: int, threshold: float = 0.05) -> None:
+        super().__init__()
+        self.num_classes = num_classes
+        self.threshold = threshold
+        self.add_state("counts", torch.zeros(num_classes, dtype=torch.long), dist_reduce_fx="sum")
+
+    def update(self, logits: torch.Tensor) -> None:
+        self.counts += torch.bincount(logits.argmax(dim=1), minlength=self.num_classes)
+
+    def compute(self) -> torch.Tensor:
+        return self.counts.float() / self.counts.sum().clamp(min=1)
+
+
+class GenerativeMetrics(nn.Module):
+    """torchmetrics' FID, IS and KID on one FeatureExtractor, with a fixed, device-independent sample set.
+
+    Real statistics are computed once and kept (`reset_real_features=False`); `reset` clears the generated
+    side only. Generated images come in batches of `batch_size`, batch b drawn from a torch.Generator seeded
+    `seed + b`; process r of w draws batches r, r + w, ..., so 1 or N processes see the same union of samples
+    and compute the same FID. Every process must call `update`, `update_generated` and `compute`.
+    """
+
+    def __init__(
+        self,
+        extractor: FeatureExtractor,
+        num_samples: int = 10000,
+        batch_size: int = 500,
+        seed: int = 0,
+        every_n_steps: int = 1000,
+        kid_subsets: int = 100,
+        kid_subset_size: int = 1000,
+        is_splits: int = 10,
+        mode_threshold: float = 0.05,
+    ) -> None:
+        super().__init__()
+        for name, value in (("num_samples", num_samples), ("batch_size", batch_size), ("every_n_steps", every_n_steps)):
+            if value < 1:
+                raise ValueError(f"metrics.{name} must be >= 1, got {value}.")
+        self.extractor = extractor
+        self.num_samples = num_samples
+        self.batch_size = batch_size
+        self.seed = seed
+        self.every_n_steps = every_n_steps
+        self.kid_subset_size = kid_subset_size
+        with warnings.catch_warnings():  # IS and KID warn that they keep features in memory; that is intended
+            warnings.simplefilter("ignore", UserWarning)
+            self.fid = FrechetInceptionDistance(feature=extractor.head(0), reset_real_features=False)
+            self.kid = KernelInceptionDistance(
+                feature=extractor.head(0), subsets=kid_subsets, subset_size=kid_subset_size, reset_real_features=False
+            )
+            self.inception_score = InceptionScore(feature=extractor.head(1), splits=is_splits)
+        self.coverage = ClassCoverage(extractor.num_classes, mode_threshold) if extractor.class_coverage else None
+        self.has_real = False
+
+    @torch.no_grad()
+    def update(self, images: torch.Tensor, real: bool) -> None:
+        """Add a batch of real or generated images in [-1, 1]; the extractor runs once for all metrics."""
+        self.fid.update(images, real=real)
+        self.kid.update(images, real=real)
+        if not real:
+            self.inception_score.update(images)
+            if self.coverage is not None:
+                self.coverage.update(self.extractor(images)[1])
+        self.extractor.clear_cache()
+
+    @torch.no_grad()
+    def update_generated(self, sample: Sampler, device: torch.device, rank: int = 0, world_size: int = 1) -> int:
+        """Draw this process's share of `num_samples` images with `sample(n, generator)`; returns how many."""
+        drawn = 0
+        for b in range(rank, -(-self.num_samples // self.batch_size), world_size):
+            n = min(self.batch_size, self.num_samples - b * self.batch_size)
+            generator = torch.Generator(device=device).manual_seed(self.seed + b)
+            self.update(sample(n, generator), real=False)
+            drawn += n
+        return drawn
+
+    def compute(self) -> dict[str, float]:
+        """All metrics, identical on every process: states are gathered, and IS/KID subsets use `seed`."""
+        n_real = int(self.fid.real_features_num_samples)
+        if _distributed():
+            count = torch.tensor(n_real, device=self.fid.real_features_sum.device)
+            dist.all_reduce(count)
+            n_real = int(count)
+        self.kid.subset_size = min(self.kid_subset_size, n_real, self.num_samples)
+        values = {"fid": float(self.fid.compute())}
+        with torch.random.fork_rng(devices=[]):  # the global random stream stays untouched (exact resume)
+            torch.manual_seed(self.seed)
+            is_mean, is_std = self.inception_score.compute()
+            kid_mean, kid_std = self.kid.compute()
+        values |= {"is": float(is_mean), "is_std": float(is_std), "kid": float(kid_mean), "kid_std": float(kid_std)}
+        if self.coverage is not None:
+            fractions = self.coverage.compute()
+            values["modes"] = float((fractions >= self.coverage.threshold).sum())
+            values |= {f"class_{k}": float(f) for k, f in enumerate(fractions)}
+        return values
+
+    def reset(self) -> None:
+        """Forget the generated samples; the real statistics stay."""
+        for metric in (self.fid, self.kid, self.inception_score, self.coverage):
+            if metric is not None:
+                metric.reset()
+
+
+SETTINGS = (
+    "num_samples",
+    "batch_size",
+    "seed",
+    "every_n_steps",
+    "kid_subsets",
+    "kid_subset_size",
+    "is_splits",
+    "mode_threshold",
+)
+
+
+def build_metrics(cfg: DictConfig | None) -> GenerativeMetrics | None:
+    """The `metrics` config group as an object, None for metrics=none; building the extractor checks weights."""
+    if not cfg or cfg.get("extractor") is None:
+        return None
+    return GenerativeMetrics(instantiate(cfg.extractor), **{k: cfg[k] for k in SETTINGS if k in cfg})
