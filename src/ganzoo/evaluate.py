@@ -1,0 +1,74 @@
+"""`python -m ganzoo.evaluate ckpt_path=... [metrics=digits|inception]`: FID, IS, KID of a checkpoint's generator.
+
+Runs the same validation as training (so any trainer, e.g. trainer=ddp_cpu, works), against the test split by
+default, prints a table and writes metrics.json next to the checkpoint.
+"""
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from ganzoo.checkpoint import load_model
+from ganzoo.config import config_dir
+from ganzoo.data import DatasetNotFoundError
+from ganzoo.metrics import InceptionWeightsError, build_metrics
+
+log = logging.getLogger(__name__)
+
+
+def evaluate(cfg: DictConfig) -> dict[str, float | int | str]:
+    """Metrics of the checkpoint `cfg.ckpt_path`, also written to metrics.json beside it."""
+    model, run = load_model(cfg.ckpt_path)
+    with open_dict(cfg):  # the run's own data settings, with this machine's data folder
+        cfg.data = OmegaConf.merge(run["data"], cfg.get("data") or {})
+    metrics = build_metrics(cfg.get("metrics"))
+    if metrics is None:
+        raise ValueError("metrics=none leaves nothing to evaluate; choose metrics=digits or metrics=inception.")
+    model.attach_metrics(metrics)
+    datamodule = instantiate(cfg.data)
+    datamodule.setup("validate")
+    if cfg.split not in ("test", "val"):
+        raise ValueError(f"split must be test or val, got {cfg.split!r}.")
+    loader = datamodule.test_dataloader() if cfg.split == "test" else datamodule.val_dataloader()
+    trainer = instantiate(cfg.trainer)
+    trainer.validate(model, dataloaders=loader, verbose=False)
+    values = {k.removeprefix("val/"): float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
+    path = Path(cfg.ckpt_path).expanduser()
+    report: dict[str, float | int | str] = {
+        "checkpoint": str(path.resolve()),
+        "step": model.critic_updates + model.generator_updates,
+        "features": cfg.metrics.extractor._target_.rsplit(".", 1)[-1],
+        "split": cfg.split,
+        "num_real": len(loader.dataset),
+        "num_samples": metrics.num_samples,
+        **values,
+    }
+    (path.parent / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def table(report: dict[str, float | int | str]) -> str:
+    rows = [(k, f"{v:.4f}" if isinstance(v, float) else str(v)) for k, v in report.items()]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+@hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="evaluate")
+def main(cfg: DictConfig) -> float:
+    try:
+        report = evaluate(cfg)
+    except (DatasetNotFoundError, InceptionWeightsError, FileNotFoundError, ValueError) as error:
+        log.error(str(error))
+        sys.exit(1)
+    print(table(report))
+    print(f"written to {Path(cfg.ckpt_path).expanduser().parent / 'metrics.json'}")
+    return float(report["fid"])
+
+
+if __name__ == "__main__":
+    main()
