@@ -41,11 +41,11 @@ def gradient_penalty(
     """weight * mean_i (||grad_x f(x_i)|| - 1)^2: per-sample norms of the flattened input gradients.
 
     The gradient is taken with `create_graph=True` so that the penalty trains the critic. Autocast is switched
-    off and the points are fp32: under mixed precision a squared norm of half-precision gradients under- or
+    off and the points at least fp32: under mixed precision a squared norm of half-precision gradients under- or
     overflows. The points are detached, so the penalty reaches the critic only, never the generator.
     """
     with torch.autocast(device_type=points.device.type, enabled=False):
-        points = points.detach().float().requires_grad_(True)
+        points = points.detach().to(torch.promote_types(points.dtype, torch.float32)).requires_grad_(True)
         scores = critic(points)
         (grads,) = torch.autograd.grad(scores.sum(), points, create_graph=True)
         norms = torch.linalg.vector_norm(grads.flatten(1), dim=1)

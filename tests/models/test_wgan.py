@@ -1,0 +1,55 @@
+"""WGAN and WGAN-GP through the real configs: clipping, the n_critic schedule, a critic without BatchNorm."""
+
+import pytest
+import torch
+from hydra.utils import instantiate
+from torch import nn
+
+from ganzoo.train import build
+from helpers import SMALL_DATA, UpdateRecorder
+
+TINY = ["model.generator.width=4", "model.critic.width=4", "model.generator.latent_dim=8"]
+
+
+def test_a_wgan_critic_update_clips_every_critic_parameter_and_no_generator_parameter(make_config):
+    # Five steps with n_critic=5 are five critic updates and no generator update.
+    trainer, model, datamodule = build(make_config("model=wgan", *TINY, *SMALL_DATA, "trainer.max_steps=5"))
+    c = model.clip_value
+    with torch.no_grad():
+        for p in model.parameters():
+            p.uniform_(-0.5, 0.5)
+    generator_before = {k: v.clone() for k, v in model.generator.state_dict().items()}
+    trainer.fit(model, datamodule=datamodule)
+
+    assert (model.critic_updates, model.generator_updates) == (5, 0)
+    critic = torch.cat([p.detach().flatten() for p in model.critic.parameters()])
+    assert c == 0.01 and critic.abs().max() <= c
+    assert (critic.abs() == c).any()  # weights started in [-0.5, 0.5]: clipping put some on the boundary
+    for name, value in model.generator.state_dict().items():
+        torch.testing.assert_close(value, generator_before[name], rtol=0, atol=0)
+    assert max(p.abs().max() for p in model.generator.parameters()) > 0.4
+
+
+@pytest.mark.parametrize("name", ["wgan", "wgan_gp"])
+def test_exactly_n_critic_critic_updates_per_generator_update(make_config, name: str):
+    trainer, model, datamodule = build(make_config(f"model={name}", *TINY, *SMALL_DATA, "trainer.max_steps=14"))
+    recorder = UpdateRecorder()
+    trainer.callbacks.append(recorder)
+    trainer.fit(model, datamodule=datamodule)
+    assert model.n_critic == 5
+    assert "".join(recorder.updates) == "CCCCCG" * 2 + "CC"
+    assert (model.critic_updates, model.generator_updates) == (12, 2)
+
+
+def _batchnorms(module: nn.Module) -> list[nn.Module]:
+    return [m for m in module.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+
+
+def test_wgan_gp_critic_has_no_batchnorm(make_config):
+    critic = instantiate(make_config("model=wgan_gp").model).critic
+    assert _batchnorms(critic) == []
+    assert [type(m) for m in critic.modules() if isinstance(m, nn.GroupNorm)] == [nn.GroupNorm] * 2
+    plain = instantiate(make_config("model=wgan_gp", "model.critic.layernorm=false").model).critic
+    assert _batchnorms(plain) == [] and not any(isinstance(m, nn.GroupNorm) for m in plain.modules())
+    # The same check finds the BatchNorm of a critic that has one.
+    assert len(_batchnorms(instantiate(make_config("model=dcgan_radford").model).critic)) == 1

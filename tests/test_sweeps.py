@@ -1,0 +1,109 @@
+"""Hydra multiruns as a user starts them: basic and submitit-local launchers, and the Optuna search."""
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from ganzoo.config import config_dir
+from ganzoo.events import read_scalars
+
+# Tiny settings as an experiment config: as command-line overrides they would all enter the run folders' names.
+TINY = """# @package _global_
+defaults:
+  - override /data: synthetic
+  - override /callbacks: none
+data: {num_samples: 64, val_size: 16, batch_size: 16}
+model:
+  generator: {width: 4, latent_dim: 8}
+  critic: {width: 4}
+trainer:
+  accelerator: cpu
+  max_steps: 12
+  log_every_n_steps: 1
+  enable_progress_bar: false
+  enable_model_summary: false
+"""
+SHARED_TAGS = {
+    "train/critic_loss",
+    "train/generator_loss",
+    "train/wasserstein",
+    "train/critic_real",
+    "train/critic_fake",
+}
+
+
+def multirun(sweep_dir: Path, *args: str) -> list[Path]:
+    """`python -m ganzoo.train -m experiment=tiny ...` into sweep_dir; returns the run folders it made."""
+    extra = sweep_dir.parent / "extra_conf"
+    (extra / "experiment").mkdir(parents=True, exist_ok=True)
+    (extra / "experiment" / "tiny.yaml").write_text(TINY)
+    command = ["-m", f"--config-dir={extra}", "experiment=tiny", *args, f"hydra.sweep.dir={sweep_dir}"]
+    out = subprocess.run(
+        [sys.executable, "-m", "ganzoo.train", *command],
+        cwd=sweep_dir.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    return sorted(p for p in sweep_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def last(scalars: dict[str, list[tuple[int, float]]], tag: str) -> float:
+    return scalars[tag][-1][1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("launcher", ["basic", "submitit_local"])
+def test_two_job_multirun_gives_two_named_run_folders_with_the_shared_tags(tmp_path: Path, launcher: str):
+    runs = multirun(tmp_path / "sweep", "model=wgan,wgan_gp", f"hydra/launcher={launcher}")
+    assert [r.name for r in runs] == ["0_experiment=tiny,model=wgan", "1_experiment=tiny,model=wgan_gp"]
+    for run in runs:
+        scalars = read_scalars(run)
+        assert set(scalars) >= SHARED_TAGS
+        assert [step for step, _ in scalars["train/critic_loss"]] == list(range(12))
+        # n_critic = 5: 12 updates are 10 critic and 2 generator updates.
+        assert (last(scalars, "train/critic_updates"), last(scalars, "train/generator_updates")) == (10, 2)
+        # At every step the critic's loss is its penalty minus its Wasserstein estimate (no penalty in WGAN).
+        penalty = dict(scalars.get("train/gradient_penalty", []))
+        wasserstein = dict(scalars["train/wasserstein"])
+        for step, loss in scalars["train/critic_loss"]:
+            assert math.isclose(loss, penalty.get(step, 0.0) - wasserstein[step], rel_tol=1e-5, abs_tol=1e-6)
+        assert ("train/gradient_penalty" in scalars) == run.name.endswith("wgan_gp")
+
+
+def test_optuna_config_composes_and_a_two_trial_search_returns_the_best_trial(tmp_path: Path):
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        cfg = compose("train", overrides=["hparams_search=wgan_gp_optuna"], return_hydra_config=True)
+    sweeper = cfg.hydra.sweeper
+    assert sweeper._target_.endswith("OptunaSweeper") and sweeper.direction == "minimize"
+    assert set(sweeper.params) == {"model.optimizer_critic.lr", "model.n_critic", "model.penalty_weight"}
+    assert cfg.model._target_ == "ganzoo.models.WGANGP"
+    assert cfg.model.optimizer_generator.lr == cfg.model.optimizer_critic.lr
+
+    sweep = tmp_path / "sweep"
+    runs = multirun(
+        sweep,
+        "hparams_search=wgan_gp_optuna",
+        "hydra.sweeper.n_trials=2",
+        "optimized_metric=train/wasserstein",
+    )
+    assert len(runs) == 2
+    values, params = [], []
+    for run in runs:
+        values.append(last(read_scalars(run), "train/wasserstein"))
+        overrides = dict(o.split("=", 1) for o in OmegaConf.load(run / ".hydra" / "overrides.yaml"))
+        trial = {k: float(overrides[k]) for k in sweeper.params}
+        assert 1e-5 <= trial["model.optimizer_critic.lr"] <= 1e-3
+        assert trial["model.n_critic"] in {1, 2, 5, 10}
+        assert 1 <= trial["model.penalty_weight"] <= 100
+        params.append(trial)
+    result = OmegaConf.load(sweep / "optimization_results.yaml")
+    best = min(range(2), key=values.__getitem__)
+    assert math.isclose(result.best_value, values[best], rel_tol=1e-6)
+    assert {k: float(v) for k, v in result.best_params.items()} == params[best]
