@@ -1,6 +1,9 @@
 """Every config option composes, every model/data pair instantiates, typos fail with Hydra's message."""
 
+from itertools import permutations
+
 import pytest
+import torch
 from hydra.errors import ConfigCompositionException, InstantiationException, MissingConfigException
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
@@ -15,7 +18,10 @@ def options(group: str) -> list[str]:
 
 
 # Models built for one kind of data (e.g. two domains) list the data they cannot take here.
-INCOMPATIBLE: set[tuple[str, str]] = set()
+TWO_DOMAIN_MODELS, TWO_DOMAIN_DATA = {"cyclegan", "cyclegan_asym"}, {"mnist_usps"}
+INCOMPATIBLE: set[tuple[str, str]] = {
+    (m, d) for m in options("model") for d in options("data") if (m in TWO_DOMAIN_MODELS) != (d in TWO_DOMAIN_DATA)
+}
 PAIRS = [(m, d) for m in options("model") for d in options("data") if (m, d) not in INCOMPATIBLE]
 
 
@@ -32,6 +38,11 @@ def test_every_model_data_pair_instantiates(make_config, model: str, data: str):
     module = instantiate(cfg.model)
     datamodule = instantiate(cfg.data)
     assert datamodule.batch_size == cfg.data.batch_size
+    if model in TWO_DOMAIN_MODELS:  # translators map each domain's images to the other domain's shape
+        for (name, source), (_, target) in permutations(datamodule.domains.items()):
+            x = torch.zeros(2, source.channels, source.image_size, source.image_size)
+            assert module.translate(x, name).shape == (2, target.channels, target.image_size, target.image_size)
+        return
     assert module.sample(2).shape == (2, cfg.data.channels, cfg.data.image_size, cfg.data.image_size)
 
 

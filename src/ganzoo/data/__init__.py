@@ -3,6 +3,7 @@
 from ganzoo.data.base import DatasetNotFoundError, ImageDataModule
 from ganzoo.data.digits import MNISTDataModule, USPSDataModule
 from ganzoo.data.synthetic import SyntheticDataModule
+from ganzoo.data.unpaired import UnpairedDataModule, UnpairedSampler
 
 __all__ = [
     "DatasetNotFoundError",
@@ -10,4 +11,6 @@ __all__ = [
     "MNISTDataModule",
     "SyntheticDataModule",
     "USPSDataModule",
+    "UnpairedDataModule",
+    "UnpairedSampler",
 ]

@@ -5,6 +5,12 @@ from ganzoo.losses.adversarial import (
     generator_loss_minimax,
     generator_loss_nonsaturating,
 )
+from ganzoo.losses.cycle import (
+    cycle_loss,
+    identity_loss,
+    least_squares_critic_loss,
+    least_squares_generator_loss,
+)
 from ganzoo.losses.energy_distance import cosine_cost, minibatch_energy_distance, sinkhorn_distance
 from ganzoo.losses.sinkhorn import sinkhorn
 from ganzoo.losses.wasserstein import (
@@ -18,10 +24,14 @@ from ganzoo.losses.wasserstein import (
 __all__ = [
     "clip_weights",
     "cosine_cost",
+    "cycle_loss",
     "discriminator_loss",
     "generator_loss_minimax",
     "generator_loss_nonsaturating",
     "gradient_penalty",
+    "identity_loss",
+    "least_squares_critic_loss",
+    "least_squares_generator_loss",
     "minibatch_energy_distance",
     "random_interpolates",
     "sinkhorn",

@@ -1,8 +1,17 @@
 """Plain torch.nn networks: generators map (N, latent_dim) to images in [-1, 1], critics map images to (N,),
 encoders map images to (N, D) embeddings."""
 
+from ganzoo.nets.cyclegan import PatchDiscriminator, ResNetGenerator
 from ganzoo.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganzoo.nets.encoder import DCGANEncoder
 from ganzoo.nets.mlp import MLPDiscriminator, MLPGenerator
 
-__all__ = ["DCGANDiscriminator", "DCGANEncoder", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator"]
+__all__ = [
+    "DCGANDiscriminator",
+    "DCGANEncoder",
+    "DCGANGenerator",
+    "MLPDiscriminator",
+    "MLPGenerator",
+    "PatchDiscriminator",
+    "ResNetGenerator",
+]

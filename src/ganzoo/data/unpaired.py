@@ -1,0 +1,166 @@
+"""Two image domains drawn independently (no pairing) for translation models such as CycleGAN.
+
+A training batch is a pair (x_a, x_b) of images from domains a and b. Each domain is an endless stream of
+permutations, one per epoch of that domain, so every image appears once per pass over its own domain; a loader
+epoch covers the longer domain once and the shorter one keeps cycling. Validation and test read each domain's
+test split with its labels, one loader per domain, for translation accuracy.
+"""
+
+from collections.abc import Mapping
+
+import torch
+from lightning.pytorch import LightningDataModule
+from torch.utils.data import DataLoader, Dataset, TensorDataset
+
+from ganzoo.data.base import ImageDataModule
+from ganzoo.data.sampling import ResumableLoader, ResumableSampler, _rank_and_world
+
+
+class UnpairedSampler(ResumableSampler):
+    """Yields index pairs (i_a, i_b): position t of domain d is permutation t // n_d of d, entry t % n_d.
+
+    One epoch is the longer domain's length, trimmed to whole batches on every rank so that nothing is dropped
+    and both streams continue without gaps into the next epoch. Ranks take interleaved positions, as
+    ResumableSampler does, and mid-epoch resume works the same way (see ResumableLoader).
+    """
+
+    def __init__(self, sizes: tuple[int, int], batch_size: int, seed: int = 0) -> None:
+        super().__init__(max(sizes), seed=seed, shuffle=True, even=True)
+        self.sizes = sizes
+        self.batch_size = batch_size
+
+    def epoch_length(self) -> int:
+        """Positions per epoch over all ranks: whole batches of the longer domain on every rank."""
+        _, world = _rank_and_world()
+        chunk = world * self.batch_size
+        length = max(self.sizes) // chunk * chunk
+        if length == 0:
+            raise ValueError(f"Domains of sizes {self.sizes} hold no batch of {self.batch_size} per rank.")
+        return length
+
+    def stream(self, domain: int, positions: torch.Tensor) -> torch.Tensor:
+        """Indices of `domain` at global stream positions: each pass over the domain is its own permutation."""
+        size = self.sizes[domain]
+        passes, offsets = positions // size, positions % size
+        indices = torch.empty_like(positions)
+        for p in passes.unique().tolist():
+            generator = torch.Generator().manual_seed(self.seed + p + (domain << 32))
+            chosen = passes == p
+            indices[chosen] = torch.randperm(size, generator=generator)[offsets[chosen]]
+        return indices
+
+    def _indices(self) -> list[tuple[int, int]]:  # type: ignore[override]
+        rank, world = _rank_and_world()
+        length = self.epoch_length()
+        positions = self.epoch * length + torch.arange(rank, length, world)
+        return list(zip(self.stream(0, positions).tolist(), self.stream(1, positions).tolist(), strict=True))
+
+    def __len__(self) -> int:
+        return self.epoch_length() // _rank_and_world()[1]
+
+
+class PairDataset(Dataset):
+    """Item (i, j) is (image i of domain a, image j of domain b); labels stay out of training."""
+
+    def __init__(self, a: torch.Tensor, b: torch.Tensor) -> None:
+        self.a, self.b = a, b
+
+    def __len__(self) -> int:
+        return max(len(self.a), len(self.b))
+
+    def __getitem__(self, index: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.a[index[0]], self.b[index[1]]
+
+
+class UnpairedDataModule(LightningDataModule):
+    """Two single-domain datamodules (e.g. MNIST and USPS), used for their splits only, trained unpaired.
+
+    `domains` maps a name to its datamodule; the order is the order of images in a batch. The whole train split
+    of each domain is used for training (no held-out part); validation and test use each test split.
+    """
+
+    def __init__(
+        self,
+        domains: Mapping[str, ImageDataModule],
+        batch_size: int = 64,
+        num_workers: int = 0,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        if len(domains) != 2:
+            raise ValueError(f"An unpaired datamodule takes exactly two domains, got {list(domains)}.")
+        self.domains: dict[str, ImageDataModule] = dict(domains)
+        self.batch_size = batch_size
+        self.num_workers = num_workers
+        self.seed = seed
+        self.train_sets: dict[str, TensorDataset] = {}
+        self.test_sets: dict[str, TensorDataset] = {}
+
+    @property
+    def names(self) -> tuple[str, str]:
+        a, b = self.domains
+        return a, b
+
+    def image_size(self, domain: str) -> int:
+        return self.domains[domain].image_size
+
+    def prepare_data(self) -> None:
+        for datamodule in self.domains.values():
+            datamodule.prepare_data()
+
+    def setup(self, stage: str | None = None) -> None:
+        self._check_model()
+        if self.train_sets:
+            return
+        for name, datamodule in self.domains.items():
+            self.train_sets[name] = TensorDataset(*datamodule.load_split(train=True))
+            self.test_sets[name] = TensorDataset(*datamodule.load_split(train=False))
+
+    def _check_model(self) -> None:
+        """Single-domain models would silently train on the first domain only: refuse them by name."""
+        model = self.trainer.lightning_module if self.trainer is not None else None
+        if model is not None and tuple(getattr(model, "domains", ())) != self.names:
+            raise ValueError(
+                f"This datamodule yields unpaired ({', '.join(self.names)}) batches for two-domain translation "
+                f"models with domains {list(self.names)} (model=cyclegan or model=cyclegan_asym); "
+                f"{type(model).__name__} has domains {list(getattr(model, 'domains', []))}. "
+                "For a single-domain model choose data=mnist or data=usps."
+            )
+
+    def train_dataloader(self) -> DataLoader:
+        if not self.train_sets:
+            raise RuntimeError("Call setup() before asking for a dataloader.")
+        a, b = (self.train_sets[n].tensors[0] for n in self.names)
+        sampler = UnpairedSampler((len(a), len(b)), batch_size=self.batch_size, seed=self.seed)
+        return self._loader(PairDataset(a, b), sampler, drop_last=True)
+
+    def _loader(self, dataset: Dataset, sampler: ResumableSampler, drop_last: bool) -> DataLoader:
+        return ResumableLoader(
+            dataset,
+            batch_size=self.batch_size,
+            sampler=sampler,
+            drop_last=drop_last,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+        )
+
+    def _test_loaders(self) -> list[DataLoader]:
+        if not self.test_sets:
+            raise RuntimeError("Call setup() before asking for a dataloader.")
+        return [
+            self._loader(self.test_sets[n], ResumableSampler(len(self.test_sets[n]), shuffle=False, even=False), False)
+            for n in self.names
+        ]
+
+    def val_dataloader(self) -> list[DataLoader]:
+        """One loader per domain (dataloader_idx follows `names`) over its test split: (images, labels)."""
+        return self._test_loaders()
+
+    def test_dataloader(self) -> list[DataLoader]:
+        return self._test_loaders()
+
+    def fixed_batch(self, n: int) -> dict[str, torch.Tensor]:
+        """The first n test images of each domain: the same real images in every preview grid of a run."""
+        if not self.test_sets:
+            self.setup()
+        return {name: self.test_sets[name].tensors[0][:n] for name in self.names}

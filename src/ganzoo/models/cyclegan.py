@@ -1,0 +1,232 @@
+"""CycleGAN (Zhu et al., 2017): unpaired translation between two image domains, e.g. MNIST <-> USPS.
+
+Generators G: a -> b and F: b -> a, critics D_a and D_b. A critic step updates both critics (one optimizer) on
+real images against translations drawn from a history pool; a generator step updates both generators (one
+optimizer) on L_GAN(G, D_b) + L_GAN(F, D_a) + lambda (L_cyc) + identity_weight * lambda (L_idt).
+
+Batches are (x_a, x_b) from an UnpairedDataModule with the same domains. Validation translates each domain's
+test split and logs `val/acc_a2b`, `val/fid_a2b` (both directions) and their means `val/acc`, `val/fid`.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ganzoo.losses import (
+    cycle_loss,
+    discriminator_loss,
+    generator_loss_nonsaturating,
+    identity_loss,
+    least_squares_critic_loss,
+    least_squares_generator_loss,
+)
+from ganzoo.metrics import GenerativeMetrics
+from ganzoo.metrics.translation import TranslationMetrics
+from ganzoo.models.base import AdversarialModule
+from ganzoo.models.image_pool import ImagePool
+
+ADVERSARIAL_LOSSES = {
+    "least_squares": (least_squares_critic_loss, least_squares_generator_loss),
+    "bce": (discriminator_loss, generator_loss_nonsaturating),
+}
+
+
+class CycleGAN(AdversarialModule):
+    """`generators` maps "a2b" and "b2a" to networks, `critics` maps each domain to the critic judging it.
+
+    `image_sizes` (side per domain) lets `translate` accept images of any size and checks the datamodule;
+    `identity_weight` is relative to `cycle_weight` (Zhu et al.'s 0.5) and needs equal sizes; `pool_size`
+    images per domain are kept for the critics (0: none).
+    """
+
+    def __init__(
+        self,
+        generators: Mapping[str, nn.Module],
+        critics: Mapping[str, nn.Module],
+        domains: Sequence[str] = ("mnist", "usps"),
+        image_sizes: Mapping[str, int] | None = None,
+        adversarial_loss: str = "least_squares",
+        cycle_weight: float = 10.0,
+        identity_weight: float = 0.5,
+        pool_size: int = 50,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        a, b = self.domains = tuple(domains)
+        self.directions = ((a, b), (b, a))
+        names = {f"{s}2{t}" for s, t in self.directions}
+        if set(generators) != names or set(critics) != {a, b}:
+            raise ValueError(
+                f"CycleGAN over domains {[a, b]} needs model.generators with keys {sorted(names)} and "
+                f"model.critics with keys {[a, b]}; got {sorted(generators)} and {sorted(critics)}."
+            )
+        if adversarial_loss not in ADVERSARIAL_LOSSES:
+            raise ValueError(
+                f"Unknown adversarial_loss {adversarial_loss!r}: choose one of {sorted(ADVERSARIAL_LOSSES)} "
+                "(model.adversarial_loss=...)."
+            )
+        self.image_sizes = dict(image_sizes) if image_sizes else None
+        if identity_weight and self.image_sizes and self.image_sizes[a] != self.image_sizes[b]:
+            raise ValueError(
+                f"The identity loss compares G(y) with y, so it needs equal image sizes; got {self.image_sizes}. "
+                "Set model.identity_weight=0."
+            )
+        self.generators = nn.ModuleDict(dict(generators))
+        self.critics = nn.ModuleDict(dict(critics))
+        self.critic_loss, self.adversarial_loss = ADVERSARIAL_LOSSES[adversarial_loss]
+        self.cycle_weight = cycle_weight
+        self.identity_weight = identity_weight
+        self.pools = {d: ImagePool(pool_size) for d in self.domains}
+
+    # ----------------------------------------------------------------- the two sides
+    def critic_parameters(self) -> Iterable[nn.Parameter]:
+        return self.critics.parameters()
+
+    def generator_parameters(self) -> Iterable[nn.Parameter]:
+        return self.generators.parameters()
+
+    def real(self, batch: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
+        """A training batch (x_a, x_b) by domain name."""
+        return dict(zip(self.domains, batch, strict=True))
+
+    def critic_step(self, batch: Sequence[torch.Tensor]) -> torch.Tensor:
+        real = self.real(batch)
+        with torch.no_grad():
+            fake = {t: self.generators[f"{s}2{t}"](real[s]) for s, t in self.directions}
+        total = torch.zeros((), device=self.device)
+        for d in self.domains:
+            real_scores = self.critics[d](real[d])
+            fake_scores = self.critics[d](self.pools[d].query(fake[d], self.rng))
+            loss = 0.5 * self.critic_loss(real_scores, fake_scores)  # halved as in Zhu et al.: D learns slower
+            self.log_train(f"critic_loss/{d}", loss)
+            self.log_train(f"critic_real/{d}", real_scores.mean())
+            self.log_train(f"critic_fake/{d}", fake_scores.mean())
+            total = total + loss
+        return total
+
+    def generator_terms(self, real: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Unweighted terms by name: `adversarial/b` (G judged by D_b), `cycle/a` (||F(G(x)) - x||),
+        `identity/b` (||G(y) - y||, only with identity_weight > 0)."""
+        fake = {t: self.generators[f"{s}2{t}"](real[s]) for s, t in self.directions}
+        terms: dict[str, torch.Tensor] = {}
+        for s, t in self.directions:
+            terms[f"adversarial/{t}"] = self.adversarial_loss(self.critics[t](fake[t]))
+            terms[f"cycle/{s}"] = cycle_loss(real[s], self.generators[f"{t}2{s}"](fake[t]))
+            if self.identity_weight:
+                terms[f"identity/{t}"] = identity_loss(real[t], self.generators[f"{s}2{t}"](real[t]))
+        return terms
+
+    def generator_step(self, batch: Sequence[torch.Tensor]) -> torch.Tensor:
+        terms = self.generator_terms(self.real(batch))
+        weights = {"adversarial": 1.0, "cycle": self.cycle_weight, "identity": self.identity_weight * self.cycle_weight}
+        total = torch.zeros((), device=self.device)
+        for name, value in terms.items():
+            kind, domain = name.split("/")
+            self.log_train(f"{'generator' if kind == 'adversarial' else kind}_loss/{domain}", value)
+            total = total + weights[kind] * value
+        self.log_train("cycle_loss", sum(v for k, v in terms.items() if k.startswith("cycle/")))
+        if self.identity_weight:
+            self.log_train("identity_loss", sum(v for k, v in terms.items() if k.startswith("identity/")))
+        return total
+
+    # ----------------------------------------------------------------- translating
+    @torch.no_grad()
+    def translate(self, images: torch.Tensor, domain: str) -> torch.Tensor:
+        """Images of `domain` (any size: resized to the model's, as the data module does) in the other domain."""
+        if domain not in self.domains:
+            raise ValueError(f"{type(self).__name__} translates from {list(self.domains)}, not {domain!r}.")
+        target = next(t for s, t in self.directions if s == domain)
+        images = images.to(self.device, torch.float32)
+        size = self.image_sizes[domain] if self.image_sizes else images.shape[-1]
+        if images.shape[-1] != size:
+            images = F.interpolate(images, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+        return self.generators[f"{domain}2{target}"](images)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        raise NotImplementedError(
+            f"{type(self).__name__} translates images and has no noise to sample from: use "
+            f"translate=<domain> with one of {list(self.domains)}."
+        )
+
+    @torch.no_grad()
+    def preview(self, n: int) -> torch.Tensor:
+        """Rows of (x_a, G(x_a), x_b, F(x_b)) for the first n // 4 test images of each domain (Figure 4 of the
+        project report), at the larger image size; with a grid of 4 columns each row is one quadruple."""
+        datamodule = self.trainer.datamodule if self._trainer is not None else None
+        if datamodule is None or not hasattr(datamodule, "fixed_batch"):
+            raise RuntimeError("CycleGAN.preview needs its UnpairedDataModule attached (trainer.fit(datamodule=)).")
+        fixed = datamodule.fixed_batch(max(1, n // 4))
+        k = min(len(x) for x in fixed.values())
+        real = {d: x[:k].to(self.device) for d, x in fixed.items()}
+        a, b = self.domains
+        columns = [real[a], self.translate(real[a], a), real[b], self.translate(real[b], b)]
+        side = max(c.shape[-1] for c in columns)
+        columns = [c if c.shape[-1] == side else F.interpolate(c, size=(side, side), mode="nearest") for c in columns]
+        return torch.stack(columns, dim=1).flatten(0, 1)
+
+    # ----------------------------------------------------------------- fitting checks
+    def setup(self, stage: str) -> None:
+        """Refuse data that is not these two domains, at these sizes, before any step is taken."""
+        datamodule = self.trainer.datamodule
+        if stage != "fit" or datamodule is None:
+            return
+        found = tuple(getattr(datamodule, "names", ()))
+        if found != self.domains:
+            raise ValueError(
+                f"{type(self).__name__} translates between {list(self.domains)} and trains on unpaired batches "
+                f"of those domains (data=mnist_usps); {type(datamodule).__name__} provides "
+                f"{list(found) or 'single-domain (images, labels) batches'}."
+            )
+        if self.image_sizes:
+            sizes = {d: datamodule.image_size(d) for d in self.domains}
+            if sizes != self.image_sizes:
+                raise ValueError(f"The model expects image sizes {self.image_sizes}, the data yields {sizes}.")
+
+    # ----------------------------------------------------------------- validation: translation metrics
+    def attach_metrics(self, metrics: GenerativeMetrics | TranslationMetrics | None) -> None:
+        """The metrics config's extractor decides FID features; accuracy always uses the digit classifiers."""
+        if isinstance(metrics, GenerativeMetrics):
+            metrics = TranslationMetrics.from_metrics(self.domains, metrics)
+        self.__dict__["_metrics"] = metrics
+
+    def validation_step(self, batch: Sequence[torch.Tensor], batch_idx: int, dataloader_idx: int = 0) -> None:
+        """Loader i holds domain i's test split (images, labels): its real statistics once, then translations."""
+        metrics = self.metrics
+        if metrics is None:
+            return
+        images, labels = batch
+        source = self.domains[dataloader_idx]
+        if not metrics.has_real:
+            metrics.update_real(images, source)
+        metrics.update_translated(self.translate(images, source), labels, source)
+
+    def on_validation_epoch_end(self) -> None:
+        metrics = self.metrics
+        if metrics is None:
+            return
+        metrics.has_real = True
+        values = metrics.compute()
+        metrics.reset()
+        self.log_dict({f"val/{k}": v for k, v in values.items()}, sync_dist=True)
+
+    # ----------------------------------------------------------------- checkpoints: the pools travel too
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_save_checkpoint(checkpoint)
+        pools = {}
+        for d, pool in self.pools.items():
+            images = pool.state_dict()["images"]
+            if images is not None and self.trainer.world_size > 1:  # every rank has its own pool
+                images = self.all_gather(images.to(self.device)).cpu()
+            elif images is not None:
+                images = images[None]
+            pools[d] = images
+        checkpoint["ganzoo"]["pools"] = pools
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_load_checkpoint(checkpoint)
+        rank = self.global_rank if self._trainer is not None else 0
+        for d, images in checkpoint.get("ganzoo", {}).get("pools", {}).items():
+            self.pools[d].load_state_dict({"images": None if images is None else images[rank % len(images)]})
