@@ -147,4 +147,6 @@ def build_metrics(cfg: DictConfig | None) -> GenerativeMetrics | None:
     """The `metrics` config group as an object, None for metrics=none; building the extractor checks weights."""
     if not cfg or cfg.get("extractor") is None:
         return None
-    return GenerativeMetrics(instantiate(cfg.extractor), **{k: cfg[k] for k in SETTINGS if k in cfg})
+    # Called through a partial so that the extractor's own errors (missing weights) arrive unwrapped by Hydra.
+    extractor = instantiate(cfg.extractor, _partial_=True)()
+    return GenerativeMetrics(extractor, **{k: cfg[k] for k in SETTINGS if k in cfg})
