@@ -29,9 +29,7 @@ def record_updates(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     for tag, name in (("C", "critic_step"), ("G", "generator_step")):
         step = getattr(OTGAN, name)
-        monkeypatch.setattr(
-            OTGAN, name, lambda self, batch, tag=tag, step=step: calls.append(tag) or step(self, batch)
-        )
+        monkeypatch.setattr(OTGAN, name, lambda self, batch, tag=tag, step=step: calls.append(tag) or step(self, batch))
     return calls
 
 
@@ -48,9 +46,7 @@ def optimizer_updates(trainer) -> tuple[int, int]:
 @pytest.mark.parametrize(
     ("overrides", "steps", "expected"), [([], 12, "CGGGGG" * 2), (["model.n_gen=2"], 7, "CGGCGGC")]
 )
-def test_exactly_n_gen_generator_updates_per_critic_update(
-    make_config, monkeypatch, overrides, steps, expected
-):
+def test_exactly_n_gen_generator_updates_per_critic_update(make_config, monkeypatch, overrides, steps, expected):
     calls = record_updates(monkeypatch)
     trainer, _ = train(make_config(*TINY, *overrides, f"trainer.max_steps={steps}"))
     assert "".join(calls) == expected
