@@ -65,4 +65,5 @@ class FeatureHead(nn.Module):
         self.num_features = extractor.num_features if index == 0 else extractor.num_classes
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.extractor(images)[self.index]
+        # Double precision: KID's cubic kernel on un-normalised features loses digits in float32.
+        return self.extractor(images)[self.index].double()
