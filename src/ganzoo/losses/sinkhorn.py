@@ -32,12 +32,14 @@ def sinkhorn(cost: torch.Tensor, epsilon: float, iterations: int = 100, tol: flo
         raise ValueError(f"sinkhorn needs a K x L or B x K x L cost, got shape {tuple(cost.shape)}.")
     if epsilon <= 0:
         raise ValueError(f"sinkhorn needs epsilon > 0, got {epsilon}.")
+    dtype = cost.dtype
+    cost = cost.to(torch.promote_types(dtype, torch.float32))  # half precision (autocast) is solved in float32
     low = cost.amin((-2, -1), keepdim=True)
     span = float((cost.amax((-2, -1), keepdim=True) - low).max()) / epsilon
     # With span <= half the exponent range, the kernel and both scalings stay normal numbers.
     if span <= -math.log(torch.finfo(cost.dtype).tiny) / 2:
-        return _scaling(cost, low, epsilon, iterations, tol)
-    return _log_domain(cost, epsilon, iterations, tol)
+        return _scaling(cost, low, epsilon, iterations, tol).to(dtype)
+    return _log_domain(cost, epsilon, iterations, tol).to(dtype)
 
 
 def _converged(ratio: torch.Tensor, it: int, tol: float | None) -> bool:
