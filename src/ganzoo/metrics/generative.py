@@ -147,6 +147,8 @@ def build_metrics(cfg: DictConfig | None) -> GenerativeMetrics | None:
     """The `metrics` config group as an object, None for metrics=none; building the extractor checks weights."""
     if not cfg or cfg.get("extractor") is None:
         return None
-    # Called through a partial so that the extractor's own errors (missing weights) arrive unwrapped by Hydra.
-    extractor = instantiate(cfg.extractor, _partial_=True)()
+    # Through a partial, so that the extractor's own errors (missing weights) arrive unwrapped by Hydra; with the
+    # global random stream forked, so that a model built next is initialised the same with or without metrics.
+    with torch.random.fork_rng(devices=[]):
+        extractor = instantiate(cfg.extractor, _partial_=True)()
     return GenerativeMetrics(extractor, **{k: cfg[k] for k in SETTINGS if k in cfg})

@@ -1,0 +1,62 @@
+"""The shipped digit classifiers: small files, and the promised accuracy on the real test splits."""
+
+import pytest
+import torch
+
+from conftest import DATA_DIR, requires_mnist, requires_usps
+from ganzoo.classifier import accuracy, augment
+from ganzoo.data import MNISTDataModule, USPSDataModule
+from ganzoo.metrics import DigitExtractor, load_digit_classifier
+from ganzoo.metrics.digits import CLASSIFIERS, weights_path
+
+
+@pytest.mark.parametrize("name", CLASSIFIERS)
+def test_weights_ship_in_the_package_as_small_files(name: str):
+    path = weights_path(name)
+    assert path.is_file() and path.stat().st_size < 2 * 2**20
+    saved = torch.load(path, weights_only=True)
+    assert saved["dataset"] == name  # trained by `python -m ganzoo.classifier data=<name>`, not a placeholder
+
+
+@requires_mnist
+def test_mnist_classifier_reaches_99_percent_on_the_mnist_test_split():
+    images, labels = MNISTDataModule(data_dir=str(DATA_DIR)).load_split(train=False)
+    assert accuracy(load_digit_classifier("mnist"), images, labels) >= 0.990
+
+
+@requires_usps
+def test_usps_classifier_reaches_96_5_percent_on_the_usps_test_split():
+    images, labels = USPSDataModule(data_dir=str(DATA_DIR)).load_split(train=False)
+    assert images.shape[1:] == (1, 28, 28) and images.min() == -1
+    assert accuracy(load_digit_classifier("usps"), images, labels) >= 0.965
+
+
+def test_auto_picks_the_classifier_of_the_training_data():
+    assert DigitExtractor(data="ganzoo.data.USPSDataModule").classifier == "usps"
+    assert DigitExtractor(data="ganzoo.data.MNISTDataModule").classifier == "mnist"
+    assert DigitExtractor(data="ganzoo.data.SyntheticDataModule").classifier == "mnist"
+
+
+def test_extractor_stays_in_eval_mode_and_runs_once_per_batch():
+    extractor = DigitExtractor("mnist")
+    extractor.train()
+    assert not extractor.net.training
+    calls = []
+    extractor.net.body.register_forward_hook(lambda *_: calls.append(1))
+    images = torch.rand(8, 1, 28, 28) * 2 - 1
+    features = extractor.head(0)(images)
+    logits = extractor.head(1)(images)
+    assert len(calls) == 1 and features.shape == (8, 128) and logits.shape == (8, 10)
+    assert features.dtype == torch.float64  # KID's cubic kernel needs the precision
+    extractor.head(0)(images.clone())  # another tensor: computed afresh
+    assert len(calls) == 2
+    assert torch.allclose(logits.float(), extractor.net(images))  # the same as the classifier's own forward in eval
+
+
+def test_augmentation_keeps_the_background_and_moves_the_digit():
+    image = -torch.ones(4, 1, 28, 28)
+    image[:, :, 10:18, 12:16] = 1.0
+    warped = augment(image, torch.Generator().manual_seed(0))
+    assert warped.shape == image.shape
+    assert torch.allclose(warped[:, :, :3, :], torch.tensor(-1.0), atol=1e-5)  # border stays background
+    assert not torch.allclose(warped, image)

@@ -1,0 +1,57 @@
+"""Metrics on several processes: the same samples, and the same FID, as one process on their union."""
+
+import pytest
+import torch
+
+from ganzoo.metrics import DigitExtractor, GenerativeMetrics
+from ganzoo.train import build
+from helpers import TINY
+
+# 512 synthetic images, 256 of them held out: enough real samples for a well-conditioned 128-d covariance.
+METRICS_RUN = [
+    *TINY["dcgan"],
+    "data=synthetic",
+    "data.num_samples=512",
+    "data.val_size=256",
+    "data.batch_size=32",
+    "metrics.num_samples=600",
+    "metrics.batch_size=100",
+    "metrics.kid_subset_size=200",
+    "metrics.kid_subsets=5",
+    "logger=csv",
+]
+
+
+def validate(cfg) -> dict[str, float]:
+    trainer, model, datamodule = build(cfg)
+    trainer.validate(model, datamodule=datamodule, verbose=False)
+    return {k: float(v) for k, v in trainer.callback_metrics.items()}
+
+
+@pytest.mark.slow
+def test_fid_on_two_processes_equals_fid_on_one(make_config):
+    one = validate(make_config(*METRICS_RUN, "trainer=cpu", run="one"))
+    two = validate(make_config(*METRICS_RUN, "trainer=ddp_cpu", run="two"))
+    assert one["val/fid"] > 0
+    assert two["val/fid"] == pytest.approx(one["val/fid"], rel=1e-4)
+    assert two["val/modes"] == one["val/modes"]
+
+
+def test_processes_draw_disjoint_batches_whose_union_is_the_single_process_sample_set():
+    metrics = GenerativeMetrics(DigitExtractor("mnist"), num_samples=250, batch_size=60)
+    drawn: dict[int, list[torch.Tensor]] = {0: [], 1: [], 2: []}
+
+    def recorder(rank: int):
+        def sample(n: int, generator: torch.Generator) -> torch.Tensor:
+            z = torch.rand(n, 1, 28, 28, generator=generator) * 2 - 1
+            drawn[rank].append(z)
+            return z
+
+        return sample
+
+    counts = [metrics.update_generated(recorder(r), torch.device("cpu"), rank=r, world_size=2) for r in (0, 1)]
+    metrics.update_generated(recorder(2), torch.device("cpu"))
+    assert counts == [60 + 60 + 10, 60 + 60] and sum(counts) == 250
+    # batches 0, 2, 4 on rank 0 and 1, 3 on rank 1 are batches 0..4 of one process, image for image
+    interleaved = [drawn[0][0], drawn[1][0], drawn[0][1], drawn[1][1], drawn[0][2]]
+    assert torch.equal(torch.cat(interleaved), torch.cat(drawn[2]))

@@ -1,0 +1,75 @@
+"""`ganzoo.evaluate` on a short-trained checkpoint: metrics.json beside it, FID equal to a direct computation."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from scipy import linalg
+
+from conftest import DATA_DIR, compose_config
+from ganzoo.checkpoint import load_model
+from ganzoo.config import config_dir
+from ganzoo.data import SyntheticDataModule
+from ganzoo.evaluate import evaluate, table
+from ganzoo.metrics import DigitExtractor
+from ganzoo.train import train
+from helpers import TINY
+
+DATA = ["data=synthetic", "data.num_samples=1024", "data.batch_size=32"]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> Path:
+    run = tmp_path_factory.mktemp("trained")
+    train(compose_config(run, [*TINY["dcgan"], *DATA, "metrics=none", "trainer.max_steps=4"]))
+    return run / "checkpoints" / "last.ckpt"
+
+
+def evaluate_config(tmp_path: Path, *overrides: str):
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        return compose(
+            config_name="evaluate",
+            overrides=[
+                f"paths.output_dir={tmp_path}",
+                f"paths.data_dir={DATA_DIR}",
+                "trainer.accelerator=cpu",
+                "trainer.enable_progress_bar=false",
+                *overrides,
+            ],
+        )
+
+
+def frechet(a: np.ndarray, b: np.ndarray) -> float:
+    s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    return float(((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(s_a + s_b - 2 * linalg.sqrtm(s_a @ s_b).real))
+
+
+def test_evaluate_writes_metrics_json_with_the_fid_of_the_checkpoint(checkpoint, tmp_path):
+    cfg = evaluate_config(
+        tmp_path, f"ckpt_path={checkpoint}", "metrics.num_samples=300", "metrics.batch_size=128", "metrics.seed=7"
+    )
+    report = evaluate(cfg)
+    written = json.loads((checkpoint.parent / "metrics.json").read_text())
+    assert written == report
+    assert report["step"] == 4 and report["split"] == "test" and report["features"] == "DigitExtractor"
+    assert report["num_samples"] == 300 and report["num_real"] == 256
+    for key in ("fid", "is", "kid", "modes"):
+        assert key in table(report)
+
+    # Independently: the synthetic test split against 300 samples drawn with the metrics' seeds (7 + batch).
+    model, _ = load_model(checkpoint)
+    extractor = DigitExtractor("mnist")
+    real = SyntheticDataModule(num_samples=1024).load_split(train=False)[0]
+    with torch.no_grad():
+        fake = torch.cat([model.sample(n, torch.Generator().manual_seed(7 + b)) for b, n in enumerate((128, 128, 44))])
+        a, b = (extractor.extract(x)[0].double().numpy() for x in (real, fake))
+    assert report["fid"] == pytest.approx(frechet(a, b), rel=1e-4)
+    assert 1.0 <= report["is"] <= 10.0 and 0 <= report["modes"] <= 10
+
+
+def test_evaluate_refuses_metrics_none(checkpoint, tmp_path):
+    with pytest.raises(ValueError, match="nothing to evaluate"):
+        evaluate(evaluate_config(tmp_path, f"ckpt_path={checkpoint}", "metrics=none"))
