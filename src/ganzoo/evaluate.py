@@ -44,7 +44,8 @@ def evaluate(cfg: DictConfig) -> dict[str, float | int | str]:
         "step": model.critic_updates + model.generator_updates,
         "features": cfg.metrics.extractor._target_.rsplit(".", 1)[-1],
         "split": cfg.split,
-        "num_real": len(loader.dataset),
+        # two-domain data (CycleGAN) gives one loader per domain
+        "num_real": sum(len(d.dataset) for d in (loader if isinstance(loader, list) else [loader])),
         "num_samples": metrics.num_samples,
         **values,
     }

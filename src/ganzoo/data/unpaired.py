@@ -7,6 +7,7 @@ test split with its labels, one loader per domain, for translation accuracy.
 """
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import torch
 from lightning.pytorch import LightningDataModule
@@ -75,8 +76,9 @@ class PairDataset(Dataset):
 class UnpairedDataModule(LightningDataModule):
     """Two single-domain datamodules (e.g. MNIST and USPS), used for their splits only, trained unpaired.
 
-    `domains` maps a name to its datamodule; the order is the order of images in a batch. The whole train split
-    of each domain is used for training (no held-out part); validation and test use each test split.
+    `domains` maps a name to its datamodule; the order is the order of images in a batch. Each domain trains on
+    its datamodule's train_set (the whole train split with val_size=0, as data=mnist_usps sets); validation and
+    test use each test split.
     """
 
     def __init__(
@@ -85,11 +87,27 @@ class UnpairedDataModule(LightningDataModule):
         batch_size: int = 64,
         num_workers: int = 0,
         seed: int = 0,
+        channels: int | None = None,
+        image_size: int | None = None,
+        data_dir: str | None = None,
     ) -> None:
         super().__init__()
         if len(domains) != 2:
             raise ValueError(f"An unpaired datamodule takes exactly two domains, got {list(domains)}.")
         self.domains: dict[str, ImageDataModule] = dict(domains)
+        if data_dir is not None:  # one data root for both domains (ganzoo.evaluate sets it for this machine)
+            for datamodule in self.domains.values():
+                datamodule.data_dir = Path(data_dir).expanduser()
+        # The first domain's shape, for configs that read data.channels / data.image_size (single-domain models
+        # then instantiate, and are refused by name when they start to fit).
+        first = next(iter(self.domains.values()))
+        self.channels = first.channels if channels is None else channels
+        self.image_size = first.image_size if image_size is None else image_size
+        if (self.channels, self.image_size) != (first.channels, first.image_size):
+            raise ValueError(
+                f"channels and image_size are the first domain's ({first.channels}, {first.image_size}); "
+                f"got ({channels}, {image_size})."
+            )
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.seed = seed
@@ -101,7 +119,7 @@ class UnpairedDataModule(LightningDataModule):
         a, b = self.domains
         return a, b
 
-    def image_size(self, domain: str) -> int:
+    def size_of(self, domain: str) -> int:
         return self.domains[domain].image_size
 
     def prepare_data(self) -> None:
@@ -113,8 +131,13 @@ class UnpairedDataModule(LightningDataModule):
         if self.train_sets:
             return
         for name, datamodule in self.domains.items():
-            self.train_sets[name] = TensorDataset(*datamodule.load_split(train=True))
-            self.test_sets[name] = TensorDataset(*datamodule.load_split(train=False))
+            datamodule.setup(stage)  # with val_size=0 its train_set is the whole train split
+            if not isinstance(datamodule.train_set, TensorDataset) or not isinstance(
+                datamodule.test_set, TensorDataset
+            ):
+                raise TypeError(f"Domain {name!r} must be an ImageDataModule holding TensorDatasets.")
+            self.train_sets[name] = datamodule.train_set
+            self.test_sets[name] = datamodule.test_set
 
     def _check_model(self) -> None:
         """Single-domain models would silently train on the first domain only: refuse them by name."""

@@ -181,7 +181,7 @@ class CycleGAN(AdversarialModule):
                 f"{list(found) or 'single-domain (images, labels) batches'}."
             )
         if self.image_sizes:
-            sizes = {d: datamodule.image_size(d) for d in self.domains}
+            sizes = {d: datamodule.size_of(d) for d in self.domains}
             if sizes != self.image_sizes:
                 raise ValueError(f"The model expects image sizes {self.image_sizes}, the data yields {sizes}.")
 

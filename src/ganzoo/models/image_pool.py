@@ -42,10 +42,10 @@ class ImagePool:
         return out
 
     def state_dict(self) -> dict[str, torch.Tensor | None]:
-        return {"images": None if self.images is None else self.images.cpu()}
+        return {"images": None if self.images is None else self.images.cpu().clone()}
 
     def load_state_dict(self, state: dict[str, torch.Tensor | None]) -> None:
         images = state.get("images")
         if images is not None and len(images) > self.capacity:
             raise ValueError(f"A pool of capacity {self.capacity} cannot hold {len(images)} saved images.")
-        self.images = images
+        self.images = None if images is None else images.clone()

@@ -1,0 +1,118 @@
+"""The unpaired two-domain datamodule: independent shuffles, the shorter domain cycled, shards, shapes."""
+
+import pytest
+import torch
+from hydra.utils import instantiate
+
+from conftest import requires_mnist, requires_usps
+from ganzoo.data import SyntheticDataModule, UnpairedDataModule, UnpairedSampler, unpaired
+
+
+def pairs(sampler: UnpairedSampler, epoch: int) -> list[tuple[int, int]]:
+    sampler.set_epoch(epoch)
+    return list(sampler)
+
+
+def test_each_domain_shows_every_image_once_per_pass_over_that_domain():
+    sampler = UnpairedSampler((12, 5), batch_size=3, seed=7)
+    stream = pairs(sampler, 0) + pairs(sampler, 1) + pairs(sampler, 2)
+    assert len(stream) == 36
+    a, b = [p[0] for p in stream], [p[1] for p in stream]
+    for epoch in range(3):
+        assert sorted(a[12 * epoch : 12 * epoch + 12]) == list(range(12))
+    # USPS-like shorter domain: consecutive blocks of 5 positions are permutations, across loader epochs too
+    for start in range(0, 35, 5):
+        assert sorted(b[start : start + 5]) == list(range(5))
+    # and each pass is shuffled anew, independently of the longer domain
+    assert len({tuple(b[s : s + 5]) for s in range(0, 35, 5)}) > 1
+    assert a[:12] != list(range(12))
+
+
+def test_two_epochs_pair_the_images_differently():
+    sampler = UnpairedSampler((12, 5), batch_size=3, seed=0)
+    first, second = pairs(sampler, 0), pairs(sampler, 1)
+    assert set(first) != set(second)
+    # the same image of the longer domain meets other partners
+    partner = [dict(first)[i] != dict(second)[i] for i in range(12)]
+    assert any(partner)
+
+
+def test_epoch_is_whole_batches_on_every_rank_and_ranks_split_it(monkeypatch):
+    single = pairs(UnpairedSampler((13, 5), batch_size=2, seed=3), 1)
+    assert len(single) == 12  # 13 trimmed to whole batches of 2
+    shards = []
+    for rank in range(2):
+        monkeypatch.setattr(unpaired, "_rank_and_world", lambda rank=rank: (rank, 2))
+        sampler = UnpairedSampler((13, 5), batch_size=2, seed=3)
+        shard = pairs(sampler, 1)
+        assert len(shard) == len(sampler) == 6  # 13 // (2 ranks * batch 2) * 2
+        shards.append(shard)
+    # rank r takes positions r, r + 2, ... of the 12 positions that one process would take
+    assert [p for pair in zip(*shards, strict=True) for p in pair] == single
+
+
+def test_mid_epoch_resume_continues_the_same_pairs():
+    sampler = UnpairedSampler((12, 5), batch_size=3, seed=1)
+    full = pairs(sampler, 2)
+    sampler.resume(2, 6)
+    assert pairs(sampler, 2) == full[6:]
+
+
+def synthetic_pair(usps_size: int, batch_size: int = 8) -> UnpairedDataModule:
+    return UnpairedDataModule(
+        {
+            "mnist": SyntheticDataModule(num_samples=40, val_size=0, image_size=28, seed=0),
+            "usps": SyntheticDataModule(num_samples=24, val_size=0, image_size=usps_size, seed=1),
+        },
+        batch_size=batch_size,
+        seed=0,
+    )
+
+
+@pytest.mark.parametrize("usps_size", [28, 14])
+def test_batches_are_unpaired_pairs_of_each_domain_at_its_size(usps_size: int):
+    datamodule = synthetic_pair(usps_size)
+    datamodule.setup("fit")
+    loader = datamodule.train_dataloader()
+    batches = list(loader)
+    assert len(batches) == len(loader) == 5  # the longer domain, 40 images, in batches of 8
+    mnist, usps = datamodule.train_sets["mnist"].tensors[0], datamodule.train_sets["usps"].tensors[0]
+    seen = torch.cat([x for x, _ in batches])
+    assert all(x.shape == (8, 1, 28, 28) and y.shape == (8, 1, usps_size, usps_size) for x, y in batches)
+    # every MNIST training image exactly once in the epoch (compared by content, not by index)
+    assert torch.equal(seen[seen.flatten(1).sum(1).argsort()], mnist[mnist.flatten(1).sum(1).argsort()])
+    # the first 24 USPS images drawn are the 24 USPS training images, each once
+    drawn = torch.cat([y for _, y in batches])[:24]
+    assert torch.equal(drawn[drawn.flatten(1).sum(1).argsort()], usps[usps.flatten(1).sum(1).argsort()])
+
+
+def test_validation_and_test_are_each_domains_test_split_with_labels():
+    datamodule = synthetic_pair(14)
+    datamodule.setup("fit")
+    for loaders in (datamodule.val_dataloader(), datamodule.test_dataloader()):
+        assert len(loaders) == 2
+        for loader, (name, domain) in zip(loaders, datamodule.domains.items(), strict=True):
+            images, labels = map(torch.cat, zip(*loader, strict=True))
+            expected_images, expected_labels = domain.load_split(train=False)
+            assert torch.equal(images, expected_images) and torch.equal(labels, expected_labels), name
+    fixed = datamodule.fixed_batch(3)
+    assert fixed["usps"].shape == (3, 1, 14, 14)
+    assert torch.equal(fixed["mnist"], datamodule.domains["mnist"].load_split(train=False)[0][:3])
+
+
+@requires_mnist
+@requires_usps
+@pytest.mark.slow
+def test_real_mnist_usps_shapes_and_splits(make_config):
+    # The asymmetric model's setting (USPS 14x14, MNIST 28x28); loading USPS is the slow part, so once only.
+    usps_size = 14
+    cfg = make_config("model=cyclegan_asym", "data=mnist_usps", "data.batch_size=32")
+    datamodule = instantiate(cfg.data)
+    datamodule.setup("fit")
+    assert {d: len(s) for d, s in datamodule.train_sets.items()} == {"mnist": 60000, "usps": 7291}
+    assert {d: len(s) for d, s in datamodule.test_sets.items()} == {"mnist": 10000, "usps": 2007}
+    x, y = next(iter(datamodule.train_dataloader()))
+    assert x.shape == (32, 1, 28, 28) and y.shape == (32, 1, usps_size, usps_size)
+    assert x.min() >= -1 and x.max() <= 1 and y.min() >= -1 and y.max() <= 1
+    images, labels = next(iter(datamodule.val_dataloader()[1]))
+    assert images.shape[-1] == usps_size and labels.dtype == torch.long and set(labels.tolist()) <= set(range(10))

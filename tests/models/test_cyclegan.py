@@ -1,0 +1,271 @@
+"""CycleGAN: its loss terms, its fit through the real configs, exact resume with the pools, DDP, real data."""
+
+import csv
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from hydra.utils import instantiate
+from torch import nn
+
+from conftest import requires_mnist, requires_usps
+from ganzoo.checkpoint import load_model
+from ganzoo.metrics import load_digit_classifier
+from ganzoo.metrics.digits import to_digit_input
+from ganzoo.models.schedules import ConstantThenLinearDecay
+from ganzoo.sample import translate
+from ganzoo.train import build, train
+from helpers import UpdateRecorder
+
+TINY = ["model.generators.mnist2usps.width=4", "model.critics.mnist.width=4"]
+# Two synthetic domains named like the real ones: 96 and 40 training images, 24 and 10 test images.
+PAIR = [
+    "data=mnist_usps",
+    "data.batch_size=16",
+    "data.domains.mnist._target_=ganzoo.data.SyntheticDataModule",
+    "+data.domains.mnist.num_samples=96",
+    "data.domains.usps._target_=ganzoo.data.SyntheticDataModule",
+    "+data.domains.usps.num_samples=40",
+    "+data.domains.usps.seed=1",
+]
+NETWORKS = ("generators.mnist2usps.", "generators.usps2mnist.", "critics.mnist.", "critics.usps.")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny networks gain nothing from threads, and lose much on a shared machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+class Scale(nn.Module):
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.factor * x
+
+
+def cyclegan(g: nn.Module, f: nn.Module, **kwargs):
+    from ganzoo.models import CycleGAN
+
+    critic = nn.Conv2d(1, 1, 3)
+    nn.init.constant_(critic.weight, 0.1)
+    nn.init.zeros_(critic.bias)
+    return CycleGAN(
+        generators={"mnist2usps": g, "usps2mnist": f},
+        critics={"mnist": critic, "usps": critic},
+        optimizer_critic=torch.optim.Adam,
+        optimizer_generator=torch.optim.Adam,
+        **kwargs,
+    )
+
+
+def images(seed: int) -> torch.Tensor:
+    return torch.rand(4, 1, 8, 8, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+def test_cycle_and_identity_terms_vanish_for_identity_mappings_and_not_otherwise():
+    x, y = images(0), images(1)
+    terms = cyclegan(nn.Identity(), nn.Identity()).generator_terms({"mnist": x, "usps": y})
+    assert set(terms) == {f"{k}/{d}" for k in ("adversarial", "cycle", "identity") for d in ("mnist", "usps")}
+    assert all(terms[f"{k}/{d}"] == 0 for k in ("cycle", "identity") for d in ("mnist", "usps"))
+    # G = F = negation: cycles still close, but each maps its own target's images away: ||-y - y|| = 2 |y|
+    terms = cyclegan(Scale(-1), Scale(-1)).generator_terms({"mnist": x, "usps": y})
+    assert terms["cycle/mnist"] == 0 and terms["cycle/usps"] == 0
+    assert torch.isclose(terms["identity/usps"], 2 * y.abs().mean())
+    assert torch.isclose(terms["identity/mnist"], 2 * x.abs().mean())
+    # G halves, F is the identity: x -> x/2 -> x/2 and y -> y -> y/2
+    terms = cyclegan(Scale(0.5), nn.Identity()).generator_terms({"mnist": x, "usps": y})
+    assert torch.isclose(terms["cycle/mnist"], 0.5 * x.abs().mean())
+    assert torch.isclose(terms["cycle/usps"], 0.5 * y.abs().mean())
+    assert torch.isclose(terms["identity/usps"], 0.5 * y.abs().mean()) and terms["identity/mnist"] == 0
+
+
+def test_generator_objective_weights_the_terms_as_configured():
+    x, y = images(2), images(3)
+    model = cyclegan(Scale(0.5), Scale(-1), cycle_weight=10.0, identity_weight=0.5)
+    model.log_train = lambda *args: None
+    critic = model.critics["usps"]
+    expected_adversarial = (critic(0.5 * x) - 1).pow(2).mean() + (critic(-y) - 1).pow(2).mean()
+    expected_cycle = (-0.5 * x - x).abs().mean() + (-0.5 * y - y).abs().mean()
+    expected_identity = (0.5 * y - y).abs().mean() + (-x - x).abs().mean()
+    total = model.generator_step([x, y])
+    assert torch.isclose(total, expected_adversarial + 10 * expected_cycle + 5 * expected_identity)
+    assert "identity/mnist" not in cyclegan(nn.Identity(), nn.Identity(), identity_weight=0).generator_terms(
+        {"mnist": x, "usps": y}
+    )
+
+
+def test_bce_option_and_unknown_losses():
+    x, y = images(4), images(5)
+    model = cyclegan(nn.Identity(), nn.Identity(), adversarial_loss="bce")
+    logits = model.critics["usps"](x)
+    expected = nn.functional.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+    assert torch.isclose(model.generator_terms({"mnist": x, "usps": y})["adversarial/usps"], expected)
+    with pytest.raises(ValueError, match="least_squares"):
+        cyclegan(nn.Identity(), nn.Identity(), adversarial_loss="hinge")
+    with pytest.raises(ValueError, match="identity_weight=0"):
+        cyclegan(nn.Identity(), nn.Identity(), image_sizes={"mnist": 28, "usps": 14})
+
+
+def test_learning_rate_is_constant_then_decays_linearly_to_zero():
+    schedule = ConstantThenLinearDecay(constant=4, decay=4)
+    assert [schedule(u) for u in range(10)] == [1, 1, 1, 1, 1, 0.75, 0.5, 0.25, 0, 0]
+
+
+def fit(cfg):
+    trainer, model, datamodule = build(cfg)
+    recorder = UpdateRecorder()
+    trainer.callbacks.append(recorder)
+    before = {k: v.detach().clone() for k, v in model.named_parameters()}
+    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    return trainer, model, recorder.updates, before
+
+
+def test_short_fit_updates_all_four_networks_and_logs_per_domain(make_config):
+    cfg = make_config(
+        "model=cyclegan",
+        *TINY,
+        *PAIR,
+        "trainer.max_steps=8",
+        "metrics.every_n_steps=8",
+        "model.scheduler_critic.lr_lambda.constant=1",
+        "model.scheduler_critic.lr_lambda.decay=4",
+        "callbacks.sample_grid.num_images=8",
+        "callbacks.sample_grid.nrow=4",
+    )
+    trainer, model, updates, before = fit(cfg)
+    assert updates == list("CGCGCGCG")
+    for prefix in NETWORKS:
+        assert all(not torch.equal(p, before[k]) for k, p in model.named_parameters() if k.startswith(prefix))
+    logged = trainer.callback_metrics
+    for d in ("mnist", "usps"):
+        for tag in ("critic_loss", "critic_real", "critic_fake", "generator_loss", "cycle_loss", "identity_loss"):
+            assert math.isfinite(logged[f"train/{tag}/{d}"]), (tag, d)
+    assert torch.isclose(logged["train/cycle_loss"], logged["train/cycle_loss/mnist"] + logged["train/cycle_loss/usps"])
+    for direction in ("mnist2usps", "usps2mnist"):
+        assert 0 <= logged[f"val/acc_{direction}"] <= 1 and math.isfinite(logged[f"val/fid_{direction}"])
+    assert torch.isclose(logged["val/acc"], (logged["val/acc_mnist2usps"] + logged["val/acc_usps2mnist"]) / 2)
+    assert cfg.optimized_metric == "val/acc"
+    # 4 critic updates of 16 images: the pools filled to their 50
+    assert len(model.pools["mnist"]) == len(model.pools["usps"]) == 50
+    # lr: 1 constant update, then 4 decaying ones: after 4 updates of each side 2e-4 * (1 - 3/4)
+    for optimizer in trainer.optimizers:
+        assert math.isclose(optimizer.param_groups[0]["lr"], 2e-4 * 0.25)
+    # the Figure-4 grid: rows of (MNIST, G(MNIST), USPS, F(USPS)) from the first test images
+    grid = model.preview(8)
+    fixed = trainer.datamodule.fixed_batch(2)
+    assert torch.equal(grid[0::4], fixed["mnist"]) and torch.equal(grid[2::4], fixed["usps"])
+    assert torch.allclose(grid[1::4], model.translate(fixed["mnist"], "mnist"))
+    assert (Path(cfg.paths.output_dir) / "samples" / "step_0000008.png").exists()
+
+
+def test_models_and_data_of_the_wrong_kind_fail_by_name(make_config):
+    dcgan = make_config("model=dcgan", "model.generator.width=4", "model.critic.width=4", *PAIR, "metrics=none")
+    with pytest.raises(ValueError, match="data=mnist or data=usps"):
+        train(dcgan)
+    cycle = make_config("model=cyclegan", *TINY, "data=synthetic", "metrics=none", run="other")
+    with pytest.raises(ValueError, match=r"data=mnist_usps"):
+        train(cycle)
+    with pytest.raises(NotImplementedError, match="translate="):
+        instantiate(cycle.model).sample(2)
+
+
+def _state(path: Path) -> tuple[dict, dict]:
+    checkpoint = torch.load(path, weights_only=False)
+    return checkpoint["state_dict"], checkpoint["ganzoo"]["pools"]
+
+
+def test_resume_from_last_checkpoint_is_exact_including_the_pools(make_config):
+    # 6 batches an epoch: resuming at step 4 is mid-epoch, and the pools (capacity 20) are full by then,
+    # so the coins after the resume decide what the critics see.
+    common = [*TINY, *PAIR, "model=cyclegan", "model.pool_size=20", "metrics=none"]
+    runs = {
+        name: make_config(*common, f"trainer.max_steps={n}", run=name) for name, n in (("straight", 8), ("half", 4))
+    }
+    for cfg in runs.values():
+        train(cfg)
+    last = Path(runs["half"].paths.output_dir) / "checkpoints" / "last.ckpt"
+    resumed = make_config(*common, "trainer.max_steps=8", f"ckpt_path={last}", run="resumed")
+    trainer, model = train(resumed)
+    assert trainer.global_step == 8 and (model.critic_updates, model.generator_updates) == (4, 4)
+    a, pools_a = _state(Path(runs["straight"].paths.output_dir) / "checkpoints" / "last.ckpt")
+    b, pools_b = _state(Path(resumed.paths.output_dir) / "checkpoints" / "last.ckpt")
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    for d in ("mnist", "usps"):
+        assert pools_a[d].shape == (1, 20, 1, 28, 28) and torch.equal(pools_a[d], pools_b[d]), d
+    half, _ = _state(last)
+    assert not torch.equal(half["generators.mnist2usps.net.1.weight"], b["generators.mnist2usps.net.1.weight"])
+
+
+@pytest.mark.slow
+def test_ddp_on_two_cpu_processes_keeps_the_four_networks_identical(make_config, tmp_path: Path):
+    cfg = make_config(
+        *TINY,
+        *PAIR,
+        "model=cyclegan",
+        "trainer=ddp_cpu",
+        "trainer.max_steps=4",
+        "metrics=none",
+        "+callbacks.dump._target_=helpers.RankParameterDump",
+        f"+callbacks.dump.folder={tmp_path}",
+    )
+    trainer, model, datamodule = build(cfg)
+    initial = {k: v.detach().clone() for k, v in model.named_parameters()}
+    trainer.fit(model, datamodule=datamodule)
+    rank0, rank1 = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
+    assert rank0.keys() == initial.keys()
+    for key in rank0:
+        assert torch.equal(rank0[key], rank1[key]), key
+    for prefix in NETWORKS:
+        assert any(not torch.equal(rank0[k], initial[k]) for k in rank0 if k.startswith(prefix)), prefix
+
+
+def _cycle_losses(run: Path) -> list[float]:
+    with open(run / "metrics.csv") as f:
+        return [float(r["train/cycle_loss"]) for r in csv.DictReader(f) if r.get("train/cycle_loss")]
+
+
+@requires_mnist
+@requires_usps
+@pytest.mark.slow
+def test_short_fit_on_real_mnist_usps_lowers_the_cycle_loss_and_reports_accuracies(make_config):
+    cfg = make_config(
+        "model=cyclegan",
+        "model.generators.mnist2usps.width=8",
+        "model.critics.mnist.width=8",
+        "model.optimizer_generator.lr=2e-3",
+        "data=mnist_usps",
+        "data.batch_size=16",
+        "trainer.max_steps=40",
+        "metrics.every_n_steps=40",
+        "+trainer.limit_val_batches=8",
+        "logger=csv",
+    )
+    trainer, model, _, _ = fit(cfg)
+    cycle = _cycle_losses(Path(cfg.paths.output_dir))
+    assert len(cycle) >= 19
+    assert sum(cycle[-5:]) / 5 < 0.7 * sum(cycle[:3]) / 3, cycle
+    # the logged accuracies, recomputed by hand on the same 128 test images of each domain
+    datamodule = trainer.datamodule
+    for source, target in (("mnist", "usps"), ("usps", "mnist")):
+        x, labels = (t[:128] for t in datamodule.test_sets[source].tensors)
+        classifier = load_digit_classifier(target)
+        with torch.no_grad():
+            predicted = classifier(to_digit_input(model.eval().translate(x, source))).argmax(1)
+        expected = (predicted == labels).float().mean()
+        assert math.isclose(trainer.callback_metrics[f"val/acc_{source}2{target}"], expected, abs_tol=1e-6)
+    # and `ganzoo.sample translate=usps` rebuilds the model from its checkpoint and translates the test split
+    loaded, _ = load_model(Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt")
+    out, labels = translate(loaded, "usps", datamodule.domains["usps"], batch_size=1000)
+    assert out.shape == (2007, 1, 28, 28) and out.dtype == torch.uint8
+    assert torch.equal(labels, datamodule.test_sets["usps"].tensors[1])
+    direct = model.translate(datamodule.test_sets["usps"].tensors[0][:5], "usps")
+    assert torch.allclose(out[:5].float(), direct.clamp(-1, 1).add(1).mul(127.5).round(), atol=1)
