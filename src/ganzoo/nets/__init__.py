@@ -1,5 +1,6 @@
 """Plain torch.nn networks: generators map (N, latent_dim) to images in [-1, 1], critics map images to (N,),
-encoders map images to (N, D) embeddings."""
+encoders map images to (N, D) embeddings; CycleGAN's generators map images to images and its PatchGAN critic
+scores patches (N, 1, h, w)."""
 
 from ganzoo.nets.cyclegan import PatchDiscriminator, ResNetGenerator
 from ganzoo.nets.dcgan import DCGANDiscriminator, DCGANGenerator
