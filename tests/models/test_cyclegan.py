@@ -6,11 +6,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from torch import nn
 
 from conftest import requires_mnist, requires_usps
 from ganzoo.checkpoint import load_model
+from ganzoo.config import config_dir
+from ganzoo.evaluate import evaluate
 from ganzoo.metrics import load_digit_classifier
 from ganzoo.metrics.digits import to_digit_input
 from ganzoo.models.schedules import ConstantThenLinearDecay
@@ -203,6 +206,28 @@ def test_resume_from_last_checkpoint_is_exact_including_the_pools(make_config):
         assert pools_a[d].shape == (1, 20, 1, 28, 28) and torch.equal(pools_a[d], pools_b[d]), d
     half, _ = _state(last)
     assert not torch.equal(half["generators.mnist2usps.net.1.weight"], b["generators.mnist2usps.net.1.weight"])
+
+
+def test_evaluate_reports_both_directions_of_a_checkpoint_over_the_whole_test_splits(make_config, tmp_path: Path):
+    cfg = make_config("model=cyclegan", *TINY, *PAIR, "metrics=none", "trainer.max_steps=2")
+    train(cfg)
+    checkpoint = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        overrides = [f"ckpt_path={checkpoint}", f"paths.output_dir={tmp_path}", "trainer.accelerator=cpu"]
+        report = evaluate(compose(config_name="evaluate", overrides=[*overrides, "trainer.enable_progress_bar=false"]))
+    assert report["num_real"] == 24 + 10 and report["step"] == 2
+    model, _ = load_model(checkpoint)
+    datamodule = instantiate(cfg.data)
+    datamodule.setup("test")
+    accuracies = []
+    for source, target in (("mnist", "usps"), ("usps", "mnist")):
+        x, labels = datamodule.test_sets[source].tensors
+        with torch.no_grad():
+            logits = load_digit_classifier(target)(to_digit_input(model.translate(x, source)))
+        accuracies.append(float((logits.argmax(1) == labels).float().mean()))
+        assert math.isclose(report[f"acc_{source}2{target}"], accuracies[-1], abs_tol=1e-6)
+    assert math.isclose(report["acc"], sum(accuracies) / 2, abs_tol=1e-6)
+    assert math.isclose(report["fid"], (report["fid_mnist2usps"] + report["fid_usps2mnist"]) / 2, rel_tol=1e-6)
 
 
 @pytest.mark.slow
