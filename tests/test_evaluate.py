@@ -47,6 +47,7 @@ def frechet(a: np.ndarray, b: np.ndarray) -> float:
     return float(((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(s_a + s_b - 2 * linalg.sqrtm(s_a @ s_b).real))
 
 
+@pytest.mark.filterwarnings("ignore:Matrix is singular")
 def test_evaluate_writes_metrics_json_with_the_fid_of_the_checkpoint(checkpoint, tmp_path):
     cfg = evaluate_config(
         tmp_path, f"ckpt_path={checkpoint}", "metrics.num_samples=300", "metrics.batch_size=128", "metrics.seed=7"

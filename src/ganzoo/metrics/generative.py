@@ -13,7 +13,7 @@ from torchmetrics.image import FrechetInceptionDistance, InceptionScore, KernelI
 
 from ganzoo.metrics.extractor import FeatureExtractor
 
-Sampler = Callable[[int, torch.Generator], torch.Tensor]
+SampleFn = Callable[[int, torch.Generator], torch.Tensor]
 
 # Values logged as val/<name> (the class histogram stays out of the logs).
 LOGGED = ("fid", "is", "is_std", "kid", "kid_std", "modes")
@@ -94,7 +94,7 @@ class GenerativeMetrics(nn.Module):
         self.extractor.clear_cache()
 
     @torch.no_grad()
-    def update_generated(self, sample: Sampler, device: torch.device, rank: int = 0, world_size: int = 1) -> int:
+    def update_generated(self, sample: SampleFn, device: torch.device, rank: int = 0, world_size: int = 1) -> int:
         """Draw this process's share of `num_samples` images with `sample(n, generator)`; returns how many."""
         drawn = 0
         for b in range(rank, -(-self.num_samples // self.batch_size), world_size):
