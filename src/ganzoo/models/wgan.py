@@ -21,9 +21,7 @@ from ganzoo.models.gan import real_images
 class WGAN(AdversarialModule):
     """A critic without sigmoid whose weights are clamped to [-clip_value, clip_value] after each update."""
 
-    def __init__(
-        self, generator: nn.Module, critic: nn.Module, clip_value: float | None = 0.01, **kwargs: Any
-    ) -> None:
+    def __init__(self, generator: nn.Module, critic: nn.Module, clip_value: float | None = 0.01, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.generator = generator
         self.critic = critic
@@ -78,10 +76,7 @@ class WGANGP(WGAN):
         self.penalty_at = penalty_at
 
     def penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        if self.penalty_at == "interpolates":
-            points = [random_interpolates(real, fake, self.rng)]
-        else:
-            points = [real, fake]
+        points = [random_interpolates(real, fake, self.rng)] if self.penalty_at == "interpolates" else [real, fake]
         value = sum(gradient_penalty(self.critic, p, self.penalty_weight) for p in points)
         self.log_train("gradient_penalty", value)
         return value
