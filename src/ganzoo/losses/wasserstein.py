@@ -5,7 +5,7 @@ which only holds for a 1-Lipschitz f: either clip every weight to [-c, c] (WGAN)
 norms away from 1 (WGAN-GP, Gulrajani et al., 2017).
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import torch
 from torch import nn
@@ -28,25 +28,42 @@ def clip_weights(parameters: Iterable[nn.Parameter], value: float) -> None:
         p.clamp_(-value, value)
 
 
-def random_interpolates(real: torch.Tensor, fake: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """eps * real + (1 - eps) * fake, one eps ~ U[0, 1] per sample: where WGAN-GP enforces the constraint."""
-    shape = (real.shape[0],) + (1,) * (real.dim() - 1)
-    eps = torch.rand(shape, generator=generator, device=real.device, dtype=real.dtype)
+def random_interpolates(
+    real: torch.Tensor | Sequence[torch.Tensor], fake: torch.Tensor | Sequence[torch.Tensor], generator: torch.Generator
+) -> torch.Tensor | tuple[torch.Tensor, ...]:
+    """eps * real + (1 - eps) * fake, one eps ~ U[0, 1] per sample: where WGAN-GP enforces the constraint.
+
+    Joint inputs (BiGAN's (x, z) pairs) come as tuples of tensors: every part of sample i shares its eps, so the
+    point lies on the segment between the two joint samples.
+    """
+    first = real if isinstance(real, torch.Tensor) else real[0]
+    eps = torch.rand(first.shape[0], generator=generator, device=first.device, dtype=first.dtype)
+    if isinstance(real, torch.Tensor):
+        return _mix(eps, real, fake)
+    return tuple(_mix(eps, r, f) for r, f in zip(real, fake, strict=True))
+
+
+def _mix(eps: torch.Tensor, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    eps = eps.view(-1, *(1,) * (real.dim() - 1))
     return eps * real + (1 - eps) * fake
 
 
 def gradient_penalty(
-    critic: Callable[[torch.Tensor], torch.Tensor], points: torch.Tensor, weight: float = 10.0
+    critic: Callable[..., torch.Tensor], points: torch.Tensor | Sequence[torch.Tensor], weight: float = 10.0
 ) -> torch.Tensor:
     """weight * mean_i (||grad_x f(x_i)|| - 1)^2: per-sample norms of the flattened input gradients.
 
     The gradient is taken with `create_graph=True` so that the penalty trains the critic. Autocast is switched
     off and the points at least fp32: under mixed precision a squared norm of half-precision gradients under- or
     overflows. The points are detached, so the penalty reaches the critic only, never the generator.
+    A joint critic f(x, z) takes its points as a tuple (x, z): the norm is then over all parts of sample i
+    together, the gradient with respect to the joint input.
     """
-    with torch.autocast(device_type=points.device.type, enabled=False):
-        points = points.detach().to(torch.promote_types(points.dtype, torch.float32)).requires_grad_(True)
-        scores = critic(points)
-        (grads,) = torch.autograd.grad(scores.sum(), points, create_graph=True)
-        norms = torch.linalg.vector_norm(grads.flatten(1), dim=1)
+    joint = not isinstance(points, torch.Tensor)
+    parts = tuple(points) if joint else (points,)
+    with torch.autocast(device_type=parts[0].device.type, enabled=False):
+        parts = tuple(p.detach().to(torch.promote_types(p.dtype, torch.float32)).requires_grad_(True) for p in parts)
+        scores = critic(*parts)
+        grads = torch.autograd.grad(scores.sum(), parts, create_graph=True)
+        norms = torch.linalg.vector_norm(torch.cat([g.flatten(1) for g in grads], dim=1), dim=1)
         return weight * ((norms - 1) ** 2).mean()
