@@ -1,8 +1,11 @@
-"""`python -m ganzoo.sample ckpt_path=... n=10000 out=samples.npz [translate=<domain>]`: images from a checkpoint.
+"""`python -m ganzoo.sample ckpt_path=... n=10000 out=samples.npz [translate=<domain> | encode=<split>]`: images
+(or codes) from a checkpoint.
 
 Writes `images` (uint8, N x C x H x W, 0..255) to an .npz file and a PNG grid beside it. Noise batch b uses
 seed + b, as the metrics do, so `seed=0` (the metrics' default) gives the very images that were evaluated.
 With translate=<domain>, a two-domain model translates that domain's test split, and `labels` are saved too.
+With encode=test (or val), a model with an encoder (BiGAN) encodes that split of its run's data: `codes`
+(float32, N x latent_dim), `labels`, and `images` holding the reconstructions G(E(x)).
 """
 
 import logging
@@ -12,6 +15,7 @@ from pathlib import Path
 import hydra
 import numpy as np
 import torch
+from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torchvision.utils import make_grid, save_image
 
@@ -59,6 +63,34 @@ def translate(
     return torch.cat(out), labels
 
 
+@torch.no_grad()
+def encode(
+    model: AdversarialModule, data: ImageDataModule, split: str = "test", batch_size: int = 500
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """`split` (test or val) of `data` through `model.encode`: (float32 codes, uint8 reconstructions, labels)."""
+    if not callable(getattr(model, "encode", None)):
+        raise ValueError(f"{type(model).__name__} has no encoder; encode=<split> needs a model such as BiGAN.")
+    if split not in ("test", "val"):
+        raise ValueError(f"encode must be test or val, got {split!r}.")
+    data.setup("test")
+    images, labels = (data.test_set if split == "test" else data.val_set).tensors  # type: ignore[union-attr]
+    codes, reconstructions = [], []
+    with eval_mode(model):
+        for i in range(0, len(images), batch_size):
+            z = model.encode(images[i : i + batch_size])
+            codes.append(z.float().cpu())
+            reconstructions.append(to_uint8(model.generator(z)))
+    return torch.cat(codes), torch.cat(reconstructions), labels
+
+
+def run_data(run: dict, data_dir: str) -> ImageDataModule:
+    """The datamodule of the checkpoint's run, reading from this machine's `data_dir`."""
+    config = dict(run["data"])
+    if "data_dir" in config:
+        config["data_dir"] = data_dir
+    return instantiate(config)
+
+
 def domain_data(domain: str, run: dict, data_dir: str) -> ImageDataModule:
     if domain not in DOMAINS:
         raise ValueError(f"Unknown domain {domain!r} for translate=; choose one of {sorted(DOMAINS)}.")
@@ -68,10 +100,18 @@ def domain_data(domain: str, run: dict, data_dir: str) -> ImageDataModule:
     return DOMAINS[domain](data_dir=data_dir, **shape)
 
 
-def write(images: torch.Tensor, out: Path, labels: torch.Tensor | None = None, grid_images: int = 64) -> Path:
-    """The .npz with `images` (and `labels`), and a PNG grid of the first images beside it; returns the PNG."""
+def write(
+    images: torch.Tensor,
+    out: Path,
+    labels: torch.Tensor | None = None,
+    grid_images: int = 64,
+    codes: torch.Tensor | None = None,
+) -> Path:
+    """The .npz with `images` (and `labels`, `codes`), and a PNG grid of the first images beside it; returns the
+    PNG."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    arrays = {"images": images.numpy()} | ({"labels": labels.numpy()} if labels is not None else {})
+    extra = {"labels": labels, "codes": codes}
+    arrays = {"images": images.numpy()} | {k: v.numpy() for k, v in extra.items() if v is not None}
     np.savez_compressed(out, **arrays)
     grid = make_grid(images[:grid_images].float() / 255, nrow=int(np.ceil(np.sqrt(min(grid_images, len(images))))))
     png = out.with_suffix(".png")
@@ -84,7 +124,12 @@ def main(cfg: DictConfig) -> None:
     try:
         model, run = load_model(cfg.ckpt_path)
         out = Path(cfg.out).expanduser()
-        if cfg.translate:
+        codes = None
+        if cfg.translate and cfg.get("encode"):
+            raise ValueError("Choose translate=<domain> or encode=<split>, not both.")
+        if cfg.get("encode"):
+            codes, images, labels = encode(model, run_data(run, cfg.data_dir), cfg.encode, cfg.batch_size)
+        elif cfg.translate:
             data = domain_data(cfg.translate, run, cfg.data_dir)
             images, labels = translate(model, cfg.translate, data, cfg.batch_size)
         else:
@@ -92,8 +137,9 @@ def main(cfg: DictConfig) -> None:
     except (DatasetNotFoundError, FileNotFoundError, ValueError, NotImplementedError) as error:
         log.error(str(error))
         sys.exit(1)
-    png = write(images, out, labels, cfg.grid_images)
-    print(f"{tuple(images.shape)} {images.dtype} images written to {out} (grid: {png})")
+    png = write(images, out, labels, cfg.grid_images, codes)
+    what = f"{tuple(codes.shape)} codes and reconstructions" if codes is not None else "images"
+    print(f"{tuple(images.shape)} {images.dtype} {what} written to {out} (grid: {png})")
 
 
 if __name__ == "__main__":

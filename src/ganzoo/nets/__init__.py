@@ -1,7 +1,8 @@
 """Plain torch.nn networks: generators map (N, latent_dim) to images in [-1, 1], critics map images to (N,),
 encoders map images to (N, D) embeddings; CycleGAN's generators map images to images and its PatchGAN critic
-scores patches (N, 1, h, w)."""
+scores patches (N, 1, h, w); BiGAN's joint critic scores (image, code) pairs."""
 
+from ganzoo.nets.bigan import JointCritic
 from ganzoo.nets.cyclegan import PatchDiscriminator, ResNetGenerator
 from ganzoo.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganzoo.nets.encoder import DCGANEncoder
@@ -11,6 +12,7 @@ __all__ = [
     "DCGANDiscriminator",
     "DCGANEncoder",
     "DCGANGenerator",
+    "JointCritic",
     "MLPDiscriminator",
     "MLPGenerator",
     "PatchDiscriminator",
