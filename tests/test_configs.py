@@ -8,7 +8,7 @@ from hydra.errors import ConfigCompositionException, InstantiationException, Mis
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from ganzoo.config import config_dir
+from ganzoo.config import ConfigError, check_ddp_in_sweep, config_dir
 
 GROUPS = ["model", "data", "trainer", "logger", "callbacks", "experiment"]
 
@@ -80,3 +80,22 @@ def test_bad_n_critic_fails_before_training(make_config, bad: str):
 def test_unknown_generator_loss_is_refused(make_config):
     with pytest.raises(InstantiationException, match="minimax"):
         instantiate(make_config("model.generator_loss=hinge").model)
+
+
+@pytest.mark.parametrize(
+    ("trainer", "multirun", "env", "refused"),
+    [
+        ("ddp", True, {}, True),  # would restart the sweep once per extra GPU
+        ("ddp", False, {}, False),
+        ("ddp", True, {"SLURM_JOB_ID": "7"}, False),  # SLURM starts the ranks, Lightning starts none
+        ("ddp_cpu", True, {}, False),  # spawn
+        ("default", True, {}, False),
+    ],
+)
+def test_relaunching_ddp_is_refused_inside_a_local_sweep(make_config, trainer, multirun, env, refused):
+    cfg = make_config(f"trainer={trainer}")
+    if refused:
+        with pytest.raises(ConfigError, match="ddp_spawn_find_unused_parameters_true"):
+            check_ddp_in_sweep(cfg, multirun, env)
+    else:
+        check_ddp_in_sweep(cfg, multirun, env)

@@ -1,10 +1,16 @@
 """Finding the Hydra configs and turning config groups into objects."""
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from hydra.utils import instantiate
 from omegaconf import DictConfig
+
+
+class ConfigError(ValueError):
+    """A combination of settings that cannot work, found before anything is built."""
 
 
 def config_dir() -> Path:
@@ -21,3 +27,17 @@ def instantiate_dict(cfg: DictConfig | None) -> list[Any]:
     if not cfg:
         return []
     return [instantiate(entry) for entry in cfg.values() if entry is not None and "_target_" in entry]
+
+
+def check_ddp_in_sweep(cfg: DictConfig, multirun: bool, env: Mapping[str, str] = os.environ) -> None:
+    """Lightning's default DDP starts the other ranks by re-running the command line; inside a local
+    multirun that command is the whole sweep, which would start again once per extra device."""
+    strategy = str(cfg.trainer.get("strategy", ""))
+    devices = cfg.trainer.get("devices", 1)
+    relaunches = strategy.startswith("ddp") and "spawn" not in strategy and "fork" not in strategy
+    if multirun and relaunches and str(devices) not in ("1", "[0]") and "SLURM_JOB_ID" not in env:
+        raise ConfigError(
+            f"trainer.strategy={strategy} starts its other processes by re-running the command line, which in a "
+            "local multirun (-m) would restart the whole sweep. In local sweeps use trainer=ddp_cpu or "
+            "trainer.strategy=ddp_spawn_find_unused_parameters_true; on a cluster use hydra/launcher=slurm."
+        )

@@ -6,10 +6,12 @@ import warnings
 
 import hydra
 import lightning.pytorch as pl
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from ganzoo.config import config_dir, instantiate_dict
+from ganzoo.config import ConfigError, check_ddp_in_sweep, config_dir, instantiate_dict
 from ganzoo.data import DatasetNotFoundError
 from ganzoo.metrics import GenerativeMetrics, InceptionWeightsError, build_metrics
 from ganzoo.models import NonFiniteLossError
@@ -70,8 +72,9 @@ def objective(trainer: pl.Trainer, name: str | None) -> float | None:
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="train")
 def main(cfg: DictConfig) -> float | None:
     try:
+        check_ddp_in_sweep(cfg, multirun=HydraConfig.get().mode == RunMode.MULTIRUN)
         trainer, _ = train(cfg)
-    except (DatasetNotFoundError, NonFiniteLossError, InceptionWeightsError) as error:
+    except (ConfigError, DatasetNotFoundError, NonFiniteLossError, InceptionWeightsError) as error:
         log.error(str(error))
         sys.exit(1)
     return objective(trainer, cfg.get("optimized_metric"))
