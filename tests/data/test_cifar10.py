@@ -1,0 +1,106 @@
+"""CIFAR-10 on a tiny archive in torchvision's `cifar-10-batches-py` layout that the tests write themselves."""
+
+import pickle
+import urllib.error
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hydra.utils import instantiate
+
+from ganzoo.data import CIFAR10DataModule, DatasetNotFoundError
+
+PER_BATCH, TEST = 6, 5
+CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+
+
+def write_cifar_archive(root: Path, per_batch: int = PER_BATCH, test: int = TEST, seed: int = 0) -> dict:
+    """data_batch_1..5, test_batch and batches.meta as the official pickles hold them: `data` (N, 3072) uint8
+    rows (1024 red, 1024 green, 1024 blue values, each row-major 32x32) and `labels` lists. Returns the arrays."""
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+    written = {}
+    for name, n in [*((f"data_batch_{i}", per_batch) for i in range(1, 6)), ("test_batch", test)]:
+        data = rng.integers(0, 256, size=(n, 3072), dtype=np.uint8)
+        data[0, 0], data[0, 1] = 0, 255  # both ends of the pixel range
+        labels = rng.integers(0, 10, size=n).tolist()
+        entry = {
+            "batch_label": name,
+            "data": data,
+            "labels": labels,
+            "filenames": [f"{name}_{i}.png" for i in range(n)],
+        }
+        (folder / name).write_bytes(pickle.dumps(entry, protocol=2))
+        written[name] = (data, labels)
+    meta = {"label_names": CLASSES, "num_cases_per_batch": per_batch, "num_vis": 3072}
+    (folder / "batches.meta").write_bytes(pickle.dumps(meta, protocol=2))
+    return written
+
+
+def pixel(data: np.ndarray, i: int, c: int, h: int, w: int) -> float:
+    """Image i's value at channel c, row h, column w, in [-1, 1], read straight from the row layout."""
+    return data[i, c * 1024 + h * 32 + w] / 255 * 2 - 1
+
+
+def test_splits_shapes_range_and_pixel_layout(tmp_path):
+    written = write_cifar_archive(tmp_path)
+    dm = CIFAR10DataModule(data_dir=str(tmp_path), val_size=7, image_size=32, channels=3, batch_size=4)
+    dm.setup("fit")
+    train_x, train_y = dm.train_set.tensors
+    val_x, val_y = dm.val_set.tensors
+    test_x, test_y = dm.test_set.tensors
+    assert (len(train_x), len(val_x), len(test_x)) == (5 * PER_BATCH - 7, 7, TEST)
+    assert train_x.shape[1:] == (3, 32, 32) and train_x.dtype == torch.float32
+    everything = torch.cat([train_x, val_x, test_x])
+    assert everything.min() == -1 and everything.max() == 1
+    # train + val are the five training batches, in some order; test is test_batch in file order
+    all_labels = [y for i in range(1, 6) for y in written[f"data_batch_{i}"][1]]
+    assert sorted(torch.cat([train_y, val_y]).tolist()) == sorted(all_labels)
+    assert test_y.tolist() == written["test_batch"][1]
+    data = written["test_batch"][0]
+    for i, c, h, w in [(0, 0, 0, 0), (0, 0, 0, 1), (1, 2, 31, 5), (4, 1, 7, 30)]:
+        assert test_x[i, c, h, w].item() == pytest.approx(pixel(data, i, c, h, w), abs=1e-6)
+    batch = next(iter(dm.train_dataloader()))
+    assert batch[0].shape == (4, 3, 32, 32) and batch[1].shape == (4,)
+
+
+def test_missing_archive_names_the_folder_the_files_and_the_fixes(tmp_path):
+    dm = CIFAR10DataModule(data_dir=str(tmp_path / "nowhere"), channels=3, image_size=32)
+    with pytest.raises(DatasetNotFoundError) as info:
+        dm.setup("fit")
+    message = str(info.value)
+    for part in (
+        "CIFAR-10",
+        "cifar-10-batches-py",
+        "data_batch_1",
+        "test_batch",
+        "GANZOO_DATA_DIR",
+        "data.download=true",
+    ):
+        assert part in message, part
+
+
+def test_failed_download_offline_says_so(tmp_path, monkeypatch):
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr("ganzoo.data.cifar.datasets.CIFAR10", offline)
+    dm = CIFAR10DataModule(data_dir=str(tmp_path), channels=3, image_size=32, download=True)
+    with pytest.raises(DatasetNotFoundError, match=r"downloading it failed \(URLError.*name resolution"):
+        dm.prepare_data()
+    # with the files in place nothing is downloaded
+    write_cifar_archive(tmp_path)
+    dm.prepare_data()
+
+
+def test_config_gives_32x32_rgb_networks(make_config, tmp_path):
+    write_cifar_archive(tmp_path / "data")
+    for model in ("dcgan", "wgan_gp"):
+        cfg = make_config(f"model={model}", "data=cifar10", f"data.data_dir={tmp_path / 'data'}")
+        assert (cfg.data.channels, cfg.data.image_size) == (3, 32)
+        net = instantiate(cfg.model)
+        images = net.sample(3)
+        assert images.shape == (3, 3, 32, 32)
+        assert net.critic(images).shape == (3,)
