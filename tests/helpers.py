@@ -1,9 +1,11 @@
 """Test-only callbacks and tiny model settings."""
 
 from pathlib import Path
+from typing import Any
 
 import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
+from omegaconf import open_dict
 
 # Overrides that shrink each foundation model to a few thousand parameters.
 TINY = {
@@ -11,6 +13,7 @@ TINY = {
     "dcgan": ["model.generator.width=4", "model.critic.width=4", "model.generator.latent_dim=8"],
     "dcgan_radford": ["model.generator.width=4", "model.critic.width=4", "model.generator.latent_dim=8"],
 }
+Params = dict[str, torch.Tensor]
 SMALL_DATA = ["data=synthetic", "data.num_samples=96", "data.val_size=16", "data.batch_size=16"]
 
 
@@ -38,3 +41,15 @@ class RankParameterDump(Callback):
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         state = {k: v.detach().cpu().clone() for k, v in pl_module.named_parameters()}
         torch.save(state, self.folder / f"rank{trainer.global_rank}.pt")
+
+
+def fit_on_two_ranks(cfg: Any, folder: Path) -> tuple[Params, Params, Params]:
+    """Fit `cfg` with trainer=ddp_cpu; returns the initial parameters and each rank's after training."""
+    from ganzoo.train import build
+
+    with open_dict(cfg):
+        cfg.callbacks.dump = {"_target_": "helpers.RankParameterDump", "folder": str(folder)}
+    trainer, model, datamodule = build(cfg)
+    initial = {k: v.detach().clone() for k, v in model.named_parameters()}
+    trainer.fit(model, datamodule=datamodule)
+    return initial, torch.load(folder / "rank0.pt"), torch.load(folder / "rank1.pt")

@@ -10,7 +10,7 @@ import torch
 from conftest import requires_mnist
 from ganzoo.models import NonFiniteLossError
 from ganzoo.train import build, train
-from helpers import SMALL_DATA, TINY, UpdateRecorder
+from helpers import SMALL_DATA, TINY, UpdateRecorder, fit_on_two_ranks
 
 
 def fit(cfg):
@@ -135,18 +135,8 @@ def test_short_fit_on_real_mnist(make_config):
 
 @pytest.mark.slow
 def test_ddp_on_two_cpu_processes_keeps_ranks_identical(make_config, tmp_path: Path):
-    cfg = make_config(
-        *TINY["dcgan"],
-        *SMALL_DATA,
-        "trainer=ddp_cpu",
-        "trainer.max_steps=4",
-        "+callbacks.dump._target_=helpers.RankParameterDump",
-        f"+callbacks.dump.folder={tmp_path}",
-    )
-    trainer, model, datamodule = build(cfg)
-    initial = {k: v.detach().clone() for k, v in model.named_parameters()}
-    trainer.fit(model, datamodule=datamodule)
-    rank0, rank1 = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
+    cfg = make_config(*TINY["dcgan"], *SMALL_DATA, "trainer=ddp_cpu", "trainer.max_steps=4")
+    initial, rank0, rank1 = fit_on_two_ranks(cfg, tmp_path)
     assert rank0.keys() == initial.keys()
     for key in rank0:
         assert torch.equal(rank0[key], rank1[key]), key

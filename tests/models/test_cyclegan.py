@@ -19,7 +19,7 @@ from ganzoo.metrics.digits import to_digit_input
 from ganzoo.models.schedules import ConstantThenLinearDecay
 from ganzoo.sample import translate
 from ganzoo.train import build, train
-from helpers import UpdateRecorder
+from helpers import UpdateRecorder, fit_on_two_ranks
 
 TINY = ["model.generators.mnist2usps.width=4", "model.critics.mnist.width=4"]
 # Two synthetic domains named like the real ones: 96 and 40 training images, 24 and 10 test images.
@@ -239,13 +239,8 @@ def test_ddp_on_two_cpu_processes_keeps_the_four_networks_identical(make_config,
         "trainer=ddp_cpu",
         "trainer.max_steps=4",
         "metrics=none",
-        "+callbacks.dump._target_=helpers.RankParameterDump",
-        f"+callbacks.dump.folder={tmp_path}",
     )
-    trainer, model, datamodule = build(cfg)
-    initial = {k: v.detach().clone() for k, v in model.named_parameters()}
-    trainer.fit(model, datamodule=datamodule)
-    rank0, rank1 = torch.load(tmp_path / "rank0.pt"), torch.load(tmp_path / "rank1.pt")
+    initial, rank0, rank1 = fit_on_two_ranks(cfg, tmp_path)
     assert rank0.keys() == initial.keys()
     for key in rank0:
         assert torch.equal(rank0[key], rank1[key]), key
