@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from lightning.pytorch import LightningDataModule
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from ganzoo.data.sampling import ResumableLoader, ResumableSampler
+from ganzoo.data.sampling import ResumableSampler, resumable_loader
 
 
 class DatasetNotFoundError(FileNotFoundError):
@@ -75,14 +75,7 @@ class ImageDataModule(LightningDataModule):
         if dataset is None:
             raise RuntimeError("Call setup() before asking for a dataloader.")
         sampler = ResumableSampler(len(dataset), seed=self.seed, shuffle=train, even=train)
-        return ResumableLoader(
-            dataset,
-            batch_size=self.batch_size,
-            sampler=sampler,
-            drop_last=train,
-            num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0,
-        )
+        return resumable_loader(dataset, sampler, self.batch_size, self.num_workers, drop_last=train)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader(self.train_set, train=True)

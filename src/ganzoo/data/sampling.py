@@ -5,7 +5,7 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
-from torch.utils.data import DataLoader, Sampler
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 
 def _rank_and_world() -> tuple[int, int]:
@@ -79,3 +79,17 @@ class ResumableLoader(DataLoader):
 
     def load_state_dict(self, state: dict[str, int]) -> None:
         self.sampler.resume(state["epoch"], state["batches"] * self.batch_size)
+
+
+def resumable_loader(
+    dataset: Dataset, sampler: ResumableSampler, batch_size: int, num_workers: int, drop_last: bool
+) -> ResumableLoader:
+    """The one way ganzoo's datamodules batch a dataset: in `sampler`'s order, checkpointable."""
+    return ResumableLoader(
+        dataset,
+        batch_size=batch_size,
+        sampler=sampler,
+        drop_last=drop_last,
+        num_workers=num_workers,
+        persistent_workers=num_workers > 0,
+    )

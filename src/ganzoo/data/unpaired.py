@@ -14,7 +14,7 @@ from lightning.pytorch import LightningDataModule
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from ganzoo.data.base import ImageDataModule
-from ganzoo.data.sampling import ResumableLoader, ResumableSampler, _rank_and_world
+from ganzoo.data.sampling import ResumableSampler, _rank_and_world, resumable_loader
 
 
 class UnpairedSampler(ResumableSampler):
@@ -158,14 +158,7 @@ class UnpairedDataModule(LightningDataModule):
         return self._loader(PairDataset(a, b), sampler, drop_last=True)
 
     def _loader(self, dataset: Dataset, sampler: ResumableSampler, drop_last: bool) -> DataLoader:
-        return ResumableLoader(
-            dataset,
-            batch_size=self.batch_size,
-            sampler=sampler,
-            drop_last=drop_last,
-            num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0,
-        )
+        return resumable_loader(dataset, sampler, self.batch_size, self.num_workers, drop_last)
 
     def _test_loaders(self) -> list[DataLoader]:
         if not self.test_sets:
