@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from lightning.pytorch import Callback
 
 from conftest import requires_mnist
 from ganzoo.models import NonFiniteLossError
@@ -142,3 +143,34 @@ def test_ddp_on_two_cpu_processes_keeps_ranks_identical(make_config, tmp_path: P
         assert torch.equal(rank0[key], rank1[key]), key
     assert not torch.equal(rank0["generator.project.0.weight"], initial["generator.project.0.weight"])
     assert not torch.equal(rank0["critic.head.weight"], initial["critic.head.weight"])
+
+
+class StopAtStep(Callback):
+    """Stops training the way a timer or early stopping does: by setting should_stop at a batch end."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_end(self, trainer, *args) -> None:
+        if trainer.global_step == self.step:
+            trainer.should_stop = True
+
+
+@pytest.mark.parametrize("stop", ["should_stop", "max_epochs"])
+def test_last_checkpoint_is_written_when_training_stops_for_any_reason(make_config, stop: str):
+    # every_n_train_steps=2: a periodic last.ckpt exists at step 2, so Lightning alone would leave it there
+    args = [*TINY["dcgan"], *SMALL_DATA, "callbacks.model_checkpoint.every_n_train_steps=2"]
+    if stop == "should_stop":
+        cfg = make_config(*args, "trainer.max_steps=10")
+        trainer, model, datamodule = build(cfg)
+        trainer.callbacks.insert(0, StopAtStep(3))
+        trainer.fit(model, datamodule=datamodule)
+        expected = 3
+    else:
+        cfg = make_config(*args, "trainer.max_epochs=1")  # 80 images in batches of 16: 5 steps
+        trainer, _ = train(cfg)
+        expected = 5
+    state = torch.load(Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt", weights_only=False)
+    assert trainer.global_step == expected == state["global_step"]
+    for key, value in state["state_dict"].items():
+        assert torch.equal(value, trainer.lightning_module.state_dict()[key]), key
