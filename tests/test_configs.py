@@ -99,3 +99,10 @@ def test_relaunching_ddp_is_refused_inside_a_local_sweep(make_config, trainer, m
             check_ddp_in_sweep(cfg, multirun, env)
     else:
         check_ddp_in_sweep(cfg, multirun, env)
+
+
+def test_digit_metrics_refuse_cifar10(make_config):
+    from ganzoo.metrics import build_metrics
+
+    with pytest.raises(ConfigError, match="metrics=inception"):
+        build_metrics(make_config("model=dcgan", "data=cifar10").metrics)

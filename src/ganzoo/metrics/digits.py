@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ganzoo.config import ConfigError
 from ganzoo.metrics.extractor import FeatureExtractor
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -83,6 +84,11 @@ class DigitExtractor(FeatureExtractor):
 
     def __init__(self, classifier: str = "auto", data: str | None = None) -> None:
         super().__init__()
+        if data and "cifar" in data.lower():
+            raise ConfigError(
+                "metrics=digits measures images with ganzoo's MNIST/USPS digit classifiers, which mean nothing on "
+                "CIFAR-10: use metrics=inception (the standard for CIFAR-10) or metrics=none."
+            )
         if classifier == "auto":
             classifier = "usps" if data and "usps" in data.lower() else "mnist"
         self.classifier = classifier
