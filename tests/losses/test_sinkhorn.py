@@ -28,7 +28,7 @@ def assert_marginals(plan: torch.Tensor, atol: float = 1e-6) -> None:
     torch.testing.assert_close(plan.sum(-2), torch.full_like(plan.sum(-2), 1 / n), rtol=0, atol=atol)
 
 
-# Costs span 2, so the last epsilon runs in the log domain and the others on the kernel exp(-C / epsilon).
+# Costs span 2: the first two epsilons run on the plain kernel exp(-C / epsilon), the others on the stabilised one.
 @pytest.mark.parametrize("epsilon", [1.0, 0.1, 0.02, 0.005])
 def test_plan_matches_pot_for_random_costs(epsilon: float):
     g = torch.Generator().manual_seed(0)
@@ -56,6 +56,34 @@ def test_small_epsilon_is_finite_and_matches_pot_log_domain():
     plan32 = sinkhorn(cost.float(), 1e-3, iterations=300)
     assert torch.isfinite(plan32).all()
     torch.testing.assert_close(plan32.double(), plan, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("epsilon", [0.01, 3e-3, 1e-3])
+def test_stabilised_kernel_in_float32_matches_pot_where_its_plain_kernel_underflows(epsilon: float):
+    # Span / epsilon of 200 to 2000: beyond the plain kernel in float32, the scalings absorbed into potentials.
+    g = torch.Generator().manual_seed(5)
+    costs = 2 * torch.rand(2, 40, 33, generator=g, dtype=torch.float64)
+    plans = sinkhorn(costs.float(), epsilon, iterations=200)
+    assert torch.isfinite(plans).all()
+    for cost, plan in zip(costs, plans, strict=True):
+        reference = pot_plan(cost, epsilon, 200, method="sinkhorn_log")
+        torch.testing.assert_close(sinkhorn(cost, epsilon, iterations=200), reference, rtol=0, atol=1e-10)
+        torch.testing.assert_close(plan.double(), reference, rtol=0, atol=1e-6)
+    # Not converged in 200 iterations at these epsilons: only the rows, updated last, sum to 1/K.
+    torch.testing.assert_close(plans.sum(-1), torch.full((2, 40), 1 / 40), rtol=0, atol=1e-6)
+
+
+def test_stabilised_kernel_survives_a_point_far_from_all_others():
+    # One column costs 1.5 more than any other from every row: its kernel column underflows at first, so the
+    # first iterations fall back to the log domain before the scalings settle.
+    g = torch.Generator().manual_seed(6)
+    cost = 0.5 * torch.rand(20, 20, generator=g, dtype=torch.float64)
+    cost[:, 7] += 1.5
+    plan = sinkhorn(cost.float(), 2e-3, iterations=300, tol=1e-6)
+    assert torch.isfinite(plan).all()
+    reference = pot_plan(cost, 2e-3, 300, method="sinkhorn_log")
+    torch.testing.assert_close(sinkhorn(cost, 2e-3, iterations=300), reference, rtol=0, atol=1e-10)
+    torch.testing.assert_close(plan.double(), sinkhorn(cost, 2e-3, iterations=300, tol=1e-6), rtol=0, atol=1e-6)
 
 
 def test_cost_approaches_exact_ot_as_epsilon_shrinks():
