@@ -5,6 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
@@ -42,3 +43,12 @@ def make_config(tmp_path: Path) -> Callable[..., DictConfig]:
         return compose_config(tmp_path / run, list(overrides))
 
     return make
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny networks gain nothing from threads, and lose much on a shared machine (opt in per module)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

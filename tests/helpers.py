@@ -53,3 +53,15 @@ def fit_on_two_ranks(cfg: Any, folder: Path) -> tuple[Params, Params, Params]:
     initial = {k: v.detach().clone() for k, v in model.named_parameters()}
     trainer.fit(model, datamodule=datamodule)
     return initial, torch.load(folder / "rank0.pt"), torch.load(folder / "rank1.pt")
+
+
+def fit_recording(cfg: Any) -> tuple[Trainer, LightningModule, list[str], Params]:
+    """Fit `cfg`; returns the trainer, the model, the 'C'/'G' update sequence and the initial parameters."""
+    from ganzoo.train import build
+
+    trainer, model, datamodule = build(cfg)
+    recorder = UpdateRecorder()
+    trainer.callbacks.append(recorder)
+    before = {k: v.detach().clone() for k, v in model.named_parameters()}
+    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    return trainer, model, recorder.updates, before

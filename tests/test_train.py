@@ -11,16 +11,7 @@ from lightning.pytorch import Callback
 from conftest import requires_mnist
 from ganzoo.models import NonFiniteLossError
 from ganzoo.train import build, train
-from helpers import SMALL_DATA, TINY, UpdateRecorder, fit_on_two_ranks
-
-
-def fit(cfg):
-    trainer, model, datamodule = build(cfg)
-    recorder = UpdateRecorder()
-    trainer.callbacks.append(recorder)
-    before = {k: v.detach().clone() for k, v in model.named_parameters()}
-    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
-    return trainer, model, recorder.updates, before
+from helpers import SMALL_DATA, TINY, fit_on_two_ranks, fit_recording
 
 
 def changed(model, before, prefix: str) -> bool:
@@ -30,7 +21,7 @@ def changed(model, before, prefix: str) -> bool:
 @pytest.mark.parametrize("model", sorted(TINY))
 def test_short_fit_updates_both_networks_with_finite_losses(make_config, model: str):
     cfg = make_config(f"model={model}", *TINY[model], *SMALL_DATA, "trainer.max_steps=6")
-    trainer, module, updates, before = fit(cfg)
+    trainer, module, updates, before = fit_recording(cfg)
     assert trainer.global_step == 6 == len(updates)
     assert updates == list("CGCGCG")
     for tag in ("train/critic_loss", "train/generator_loss", "train/critic_real", "train/critic_fake"):
@@ -45,7 +36,7 @@ def test_short_fit_updates_both_networks_with_finite_losses(make_config, model: 
 
 def test_n_critic_three_means_three_critic_updates_per_generator_update(make_config):
     cfg = make_config(*TINY["dcgan"], *SMALL_DATA, "model.n_critic=3", "trainer.max_steps=12")
-    trainer, module, updates, _ = fit(cfg)
+    trainer, module, updates, _ = fit_recording(cfg)
     assert "".join(updates) == "CCCG" * 3
     assert (module.critic_updates, module.generator_updates) == (9, 3)
     assert trainer.global_step == 12
@@ -53,7 +44,7 @@ def test_n_critic_three_means_three_critic_updates_per_generator_update(make_con
 
 def test_n_gen_cycles_generator_updates_too(make_config):
     cfg = make_config(*TINY["gan"], "model=gan", *SMALL_DATA, "model.n_gen=2", "trainer.max_steps=7")
-    _, _, updates, _ = fit(cfg)
+    _, _, updates, _ = fit_recording(cfg)
     assert "".join(updates) == "CGGCGGC"
 
 
@@ -128,7 +119,7 @@ def test_nonfinite_loss_stops_with_step_and_checkpoint(make_config, monkeypatch)
 @requires_mnist
 def test_short_fit_on_real_mnist(make_config):
     cfg = make_config(*TINY["dcgan"], "data=mnist", "data.batch_size=16", "trainer.max_steps=6")
-    trainer, module, updates, before = fit(cfg)
+    trainer, module, updates, before = fit_recording(cfg)
     assert updates == list("CGCGCG")
     assert math.isfinite(trainer.callback_metrics["train/critic_loss"])
     assert changed(module, before, "generator.") and changed(module, before, "critic.")

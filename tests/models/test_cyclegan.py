@@ -18,8 +18,8 @@ from ganzoo.metrics import load_digit_classifier
 from ganzoo.metrics.digits import to_digit_input
 from ganzoo.models.schedules import ConstantThenLinearDecay
 from ganzoo.sample import translate
-from ganzoo.train import build, train
-from helpers import UpdateRecorder, fit_on_two_ranks
+from ganzoo.train import train
+from helpers import fit_on_two_ranks, fit_recording
 
 TINY = ["model.generators.mnist2usps.width=4", "model.critics.mnist.width=4"]
 # Two synthetic domains named like the real ones: 96 and 40 training images, 24 and 10 test images.
@@ -35,13 +35,7 @@ PAIR = [
 NETWORKS = ("generators.mnist2usps.", "generators.usps2mnist.", "critics.mnist.", "critics.usps.")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks gain nothing from threads, and lose much on a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class Scale(nn.Module):
@@ -121,15 +115,6 @@ def test_learning_rate_is_constant_then_decays_linearly_to_zero():
     assert [schedule(u) for u in range(10)] == [1, 1, 1, 1, 1, 0.75, 0.5, 0.25, 0, 0]
 
 
-def fit(cfg):
-    trainer, model, datamodule = build(cfg)
-    recorder = UpdateRecorder()
-    trainer.callbacks.append(recorder)
-    before = {k: v.detach().clone() for k, v in model.named_parameters()}
-    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
-    return trainer, model, recorder.updates, before
-
-
 def test_short_fit_updates_all_four_networks_and_logs_per_domain(make_config):
     cfg = make_config(
         "model=cyclegan",
@@ -142,7 +127,7 @@ def test_short_fit_updates_all_four_networks_and_logs_per_domain(make_config):
         "callbacks.sample_grid.num_images=8",
         "callbacks.sample_grid.nrow=4",
     )
-    trainer, model, updates, before = fit(cfg)
+    trainer, model, updates, before = fit_recording(cfg)
     assert updates == list("CGCGCGCG")
     for prefix in NETWORKS:
         assert all(not torch.equal(p, before[k]) for k, p in model.named_parameters() if k.startswith(prefix))
@@ -269,7 +254,7 @@ def test_short_fit_on_real_mnist_usps_lowers_the_cycle_loss_and_reports_accuraci
         "+trainer.limit_val_batches=8",
         "logger=csv",
     )
-    trainer, model, _, _ = fit(cfg)
+    trainer, model, _, _ = fit_recording(cfg)
     cycle = _cycle_losses(Path(cfg.paths.output_dir))
     assert len(cycle) >= 19
     assert sum(cycle[-5:]) / 5 < 0.7 * sum(cycle[:3]) / 3, cycle
