@@ -1,11 +1,14 @@
-"""ImageDataModule: in-memory image tensors in [-1, 1], a seeded held-out split, resumable training order."""
+"""ImageDataModule: in-memory image tensors in [-1, 1], a seeded held-out split, resumable training order;
+TorchvisionDataModule: the same over a dataset in torchvision's on-disk layout, with clear missing-data errors."""
 
+import socket
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from lightning.pytorch import LightningDataModule
 from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torchvision import datasets
 
 from ganzoo.data.sampling import ResumableSampler, resumable_loader
 
@@ -85,3 +88,54 @@ class ImageDataModule(LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return self._loader(self.test_set, train=False)
+
+
+DOWNLOAD_TIMEOUT_S = 30
+
+
+def not_found_error(name: str, folder: Path, files: list[str], reason: str = "") -> DatasetNotFoundError:
+    return DatasetNotFoundError(
+        f"{name} was not found in {folder.resolve()}{reason}. Expected torchvision's files there: "
+        f"{', '.join(files)}. Point ganzoo at the folder that holds them with the environment variable "
+        f"GANZOO_DATA_DIR=/path/to/datasets or the override paths.data_dir=/path/to/datasets, "
+        f"or let torchvision fetch them with data.download=true (needs internet)."
+    )
+
+
+class TorchvisionDataModule(ImageDataModule):
+    """A dataset in torchvision's on-disk layout: downloads only when allowed, and says clearly what is missing."""
+
+    def _folder(self) -> Path:
+        raise NotImplementedError
+
+    def _files(self) -> list[str]:
+        raise NotImplementedError
+
+    def _dataset(self, train: bool, download: bool) -> datasets.VisionDataset:
+        raise NotImplementedError
+
+    def prepare_data(self) -> None:
+        if not self.download or all((self._folder() / f).exists() for f in self._files()):
+            return
+        previous = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
+        try:
+            for train in (True, False):
+                self._dataset(train, download=True)
+        except Exception as error:  # torchvision raises RuntimeError, URLError or OSError offline
+            reason = f" and downloading it failed ({type(error).__name__}: {error})"
+            raise not_found_error(self.name, self._folder(), self._files(), reason) from None
+        finally:
+            socket.setdefaulttimeout(previous)
+
+    def require_files(self) -> None:
+        if any(not (self._folder() / f).exists() for f in self._files()):
+            raise not_found_error(self.name, self._folder(), self._files())
+
+    def load_split(self, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """torchvision's `data` (uint8, N x H x W) and `targets`, as MNIST and USPS keep them."""
+        self.require_files()
+        dataset = self._dataset(train, download=False)
+        images = torch.as_tensor(dataset.data)
+        labels = torch.as_tensor(dataset.targets, dtype=torch.long)
+        return to_unit_range(images, self.image_size), labels

@@ -7,8 +7,7 @@ import numpy as np
 import torch
 from torchvision import datasets
 
-from ganzoo.data.base import to_unit_range
-from ganzoo.data.digits import _not_found, _TorchvisionDigits
+from ganzoo.data.base import TorchvisionDataModule, to_unit_range
 
 TRAIN_BATCHES = [f"data_batch_{i}" for i in range(1, 6)]
 
@@ -21,7 +20,7 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return images, np.asarray(entry["labels"], dtype=np.int64)
 
 
-class CIFAR10DataModule(_TorchvisionDigits):
+class CIFAR10DataModule(TorchvisionDataModule):
     """CIFAR-10, 50,000 train (minus the held-out split) and 10,000 test images, 32x32x3, 10 classes.
 
     torchvision downloads and checks the archive (data.download=true); ganzoo reads the pickled batches itself,
@@ -40,8 +39,7 @@ class CIFAR10DataModule(_TorchvisionDigits):
         return datasets.CIFAR10(str(self.data_dir), train=train, download=download)
 
     def load_split(self, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        if any(not (self._folder() / f).exists() for f in self._files()):
-            raise _not_found(self.name, self._folder(), self._files())
+        self.require_files()
         batches = [read_batch(self._folder() / f) for f in (TRAIN_BATCHES if train else ["test_batch"])]
         images = torch.from_numpy(np.concatenate([b[0] for b in batches]))
         labels = torch.from_numpy(np.concatenate([b[1] for b in batches]))
