@@ -75,12 +75,12 @@ def data_overrides(name: str, tmp_path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+@pytest.mark.usefixtures("one_thread")
 def test_experiment_composes_as_documented_and_takes_one_critic_step(make_config, tmp_path, name: str):
     tiny, promised = EXPERIMENTS[name]
     full = make_config(f"experiment={name}", run="full")
     for key, value in promised.items():
         assert OmegaConf.select(full, key) == value, key
-    torch.set_num_threads(1)
     cfg = make_config(
         f"experiment={name}",
         *tiny,

@@ -17,6 +17,7 @@ from ganzoo.checkpoint import load_model
 from ganzoo.config import config_dir
 from ganzoo.data import DatasetNotFoundError
 from ganzoo.metrics import InceptionWeightsError, build_metrics
+from ganzoo.metrics.translation import TranslationMetrics
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +40,15 @@ def evaluate(cfg: DictConfig) -> dict[str, float | int | str]:
     trainer.validate(model, dataloaders=loader, verbose=False)
     values = {k.removeprefix("val/"): float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
     path = Path(cfg.ckpt_path).expanduser()
+    num_real = sum(len(d.dataset) for d in (loader if isinstance(loader, list) else [loader]))
     report: dict[str, float | int | str] = {
         "checkpoint": str(path.resolve()),
         "step": model.critic_updates + model.generator_updates,
         "features": cfg.metrics.extractor._target_.rsplit(".", 1)[-1],
         "split": cfg.split,
-        # two-domain data (CycleGAN) gives one loader per domain
-        "num_real": sum(len(d.dataset) for d in (loader if isinstance(loader, list) else [loader])),
-        "num_samples": metrics.num_samples,
+        # two-domain data (CycleGAN) gives one loader per domain, and every real image is translated once
+        "num_real": num_real,
+        "num_samples": num_real if isinstance(model.metrics, TranslationMetrics) else metrics.num_samples,
         **values,
     }
     (path.parent / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")

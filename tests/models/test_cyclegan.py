@@ -200,7 +200,7 @@ def test_evaluate_reports_both_directions_of_a_checkpoint_over_the_whole_test_sp
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
         overrides = [f"ckpt_path={checkpoint}", f"paths.output_dir={tmp_path}", "trainer.accelerator=cpu"]
         report = evaluate(compose(config_name="evaluate", overrides=[*overrides, "trainer.enable_progress_bar=false"]))
-    assert report["num_real"] == 24 + 10 and report["step"] == 2
+    assert report["num_real"] == report["num_samples"] == 24 + 10 and report["step"] == 2
     model, _ = load_model(checkpoint)
     datamodule = instantiate(cfg.data)
     datamodule.setup("test")
