@@ -9,7 +9,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from ganzoo.config import config_dir
+from ganzoo.config import MAX_DIRNAME_BYTES, config_dir, short_dirname
 from ganzoo.events import read_scalars
 
 # Tiny settings as an experiment config: as command-line overrides they would all enter the run folders' names.
@@ -107,3 +107,20 @@ def test_optuna_config_composes_and_a_two_trial_search_returns_the_best_trial(tm
     best = min(range(2), key=values.__getitem__)
     assert math.isclose(result.best_value, values[best], rel_tol=1e-6)
     assert {k: float(v) for k, v in result.best_params.items()} == params[best]
+
+
+def test_short_dirname_keeps_short_names_and_cuts_long_ones_to_distinct_names():
+    assert short_dirname("experiment=tiny,model=wgan") == "experiment=tiny,model=wgan"
+    a, b = (short_dirname("model.lr=0.1," + "x" * 300 + tail) for tail in ("a", "b"))
+    assert a != b and len(a.encode()) == len(b.encode()) == MAX_DIRNAME_BYTES
+    assert a.startswith("model.lr=0.1,xxx") and a[: -11] == b[: -11]
+    # a multi-byte character on the cut is dropped whole, never split
+    assert len(short_dirname("é" * 300).encode()) <= MAX_DIRNAME_BYTES
+
+
+@pytest.mark.slow
+def test_a_sweep_with_overrides_too_long_for_a_file_name_still_runs(tmp_path: Path):
+    long = "+comment=" + "a" * 300
+    (run,) = multirun(tmp_path / "sweep", "model=wgan", long)
+    assert run.name == "0_" + short_dirname(f"{long},experiment=tiny,model=wgan")
+    assert read_scalars(run)["train/critic_loss"][-1][0] == 11

@@ -1,12 +1,16 @@
 """Finding the Hydra configs and turning config groups into objects."""
 
+import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
+
+# File systems cap a name at 255 bytes; sweep folders are named by their overrides and leave room for the job number.
+MAX_DIRNAME_BYTES = 200
 
 
 class ConfigError(ValueError):
@@ -20,6 +24,20 @@ def config_dir() -> Path:
         if (candidate / "train.yaml").exists():
             return candidate
     raise FileNotFoundError(f"ganzoo's Hydra configs (conf/train.yaml) are neither in {here} nor the repository.")
+
+
+def short_dirname(name: str, limit: int = MAX_DIRNAME_BYTES) -> str:
+    """A run-folder name of at most `limit` bytes: longer override lists are cut and end in a hash of the whole,
+    so that two runs whose overrides differ only past the cut still get different folders."""
+    raw = name.encode()
+    if len(raw) <= limit:
+        return name
+    digest = hashlib.sha1(raw).hexdigest()[:10]
+    return raw[: limit - len(digest) - 1].decode(errors="ignore") + "~" + digest
+
+
+# conf/hydra/default.yaml names sweep folders through it; registered on import, before Hydra resolves them.
+OmegaConf.register_new_resolver("ganzoo.dirname", short_dirname, replace=True)
 
 
 def instantiate_dict(cfg: DictConfig | None) -> list[Any]:
