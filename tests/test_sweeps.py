@@ -113,7 +113,7 @@ def test_short_dirname_keeps_short_names_and_cuts_long_ones_to_distinct_names():
     assert short_dirname("experiment=tiny,model=wgan") == "experiment=tiny,model=wgan"
     a, b = (short_dirname("model.lr=0.1," + "x" * 300 + tail) for tail in ("a", "b"))
     assert a != b and len(a.encode()) == len(b.encode()) == MAX_DIRNAME_BYTES
-    assert a.startswith("model.lr=0.1,xxx") and a[: -11] == b[: -11]
+    assert a.startswith("model.lr=0.1,xxx") and a[:-11] == b[:-11]
     # a multi-byte character on the cut is dropped whole, never split
     assert len(short_dirname("é" * 300).encode()) <= MAX_DIRNAME_BYTES
 
