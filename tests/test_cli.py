@@ -70,3 +70,9 @@ def test_a_run_folder_then_a_resume_from_its_last_checkpoint(tmp_path: Path):
     assert state["global_step"] == 5
     assert (state["ganzoo"]["critic_updates"], state["ganzoo"]["generator_updates"]) == (3, 2)
     assert state["ganzoo"]["config"]["model"]["_target_"] == "ganzoo.models.GAN"
+
+    # resuming under other model settings: one message naming the change and the original overrides
+    out = ganzoo(*TINY_RUN, "model.n_critic=3", f"ckpt_path={last}", f"hydra.run.dir={tmp_path / 'x'}", cwd=tmp_path)
+    said = out.stdout + out.stderr
+    assert out.returncode == 1 and "Traceback" not in said
+    assert "model.n_critic: 1 -> 3" in said and str(first / ".hydra" / "overrides.yaml") in said

@@ -9,6 +9,8 @@ import torch
 from lightning.pytorch import Callback
 
 from conftest import requires_mnist
+from ganzoo.checkpoint import resume_changes
+from ganzoo.config import ConfigError
 from ganzoo.models import NonFiniteLossError
 from ganzoo.train import build, train
 from helpers import SMALL_DATA, TINY, fit_on_two_ranks, fit_recording
@@ -71,6 +73,33 @@ def test_resume_from_last_checkpoint_is_exact(make_config):
         assert torch.equal(a[key], b[key]), key
     # and the resumed half really trained: weights moved away from the checkpoint it started from
     assert not torch.equal(_weights(last)["generator.project.0.weight"], b["generator.project.0.weight"])
+
+
+def test_resume_refuses_other_model_or_data_settings_but_not_other_trainer_or_data_folder(make_config, tmp_path):
+    common = [*TINY["dcgan"], *SMALL_DATA]
+    first = make_config(*common, "trainer.max_steps=2", run="first")
+    train(first)
+    last = Path(first.paths.output_dir) / "checkpoints" / "last.ckpt"
+    with pytest.raises(ConfigError) as refused:
+        train(make_config(*common, "model.n_critic=2", "data.batch_size=8", f"ckpt_path={last}", run="other"))
+    message = str(refused.value)
+    assert "model.n_critic: 1 -> 2" in message and "data.batch_size: 16 -> 8" in message
+    assert str(Path(first.paths.output_dir) / ".hydra" / "overrides.yaml") not in message  # no Hydra run here
+    with pytest.raises(ConfigError, match="No checkpoint at"):
+        train(make_config(*common, f"ckpt_path={tmp_path / 'missing.ckpt'}", run="missing"))
+    moved = make_config(*common, "trainer.max_steps=3", f"paths.data_dir={tmp_path}", f"ckpt_path={last}", run="on")
+    trainer, _ = train(moved)
+    assert trainer.global_step == 3
+
+
+def test_resume_changes_lists_nested_differences_and_ignores_where_data_lives():
+    saved = {"model": {"n_critic": 1, "critic": {"width": 4}}, "data": {"data_dir": "/a", "batch_size": 16}}
+    current = {
+        "model": {"n_critic": 1, "critic": {"width": 8}, "extra": 0},
+        "data": {"data_dir": "/b", "batch_size": 16},
+    }
+    assert resume_changes(saved, current) == ["model.critic.width: 4 -> 8", "model.extra: <absent> -> 0"]
+    assert resume_changes(saved, saved) == []
 
 
 def _losses(run: Path) -> list[tuple[str, str]]:

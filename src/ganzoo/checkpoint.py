@@ -1,5 +1,6 @@
 """Rebuild a trained model from a checkpoint alone: its run config travels in checkpoint["ganzoo"]["config"]."""
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,28 @@ def run_config(checkpoint: dict[str, Any]) -> dict[str, Any]:
     if not config:
         raise ValueError("This checkpoint holds no ganzoo run config; it was not written by `ganzoo.train`.")
     return config
+
+
+# Settings a resumed run may change: where the data lives and how it is read, not what is trained on what.
+FREE_ON_RESUME = frozenset({"data_dir", "num_workers", "download"})
+
+
+def _flat(tree: Any, prefix: str) -> dict[str, Any]:
+    if not isinstance(tree, Mapping):
+        return {prefix: tree}
+    return {k: v for key, value in tree.items() for k, v in _flat(value, f"{prefix}.{key}").items()}
+
+
+def resume_changes(saved: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
+    """`key: saved -> current` for each `model` and `data` setting in which a resumed run differs from the run
+    that wrote its checkpoint (trainer, logger and callback settings may change: e.g. max_steps to go on)."""
+    old = _flat({k: saved.get(k) for k in ("model", "data")}, "")
+    new = _flat({k: current.get(k) for k in ("model", "data")}, "")
+    return [
+        f"{key[1:]}: {old.get(key, '<absent>')} -> {new.get(key, '<absent>')}"
+        for key in sorted(old.keys() | new.keys())
+        if key.rsplit(".", 1)[-1] not in FREE_ON_RESUME and old.get(key, "<absent>") != new.get(key, "<absent>")
+    ]
 
 
 def load_model(path: str | Path) -> tuple[AdversarialModule, dict[str, Any]]:

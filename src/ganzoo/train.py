@@ -3,6 +3,7 @@
 import logging
 import sys
 import warnings
+from pathlib import Path
 
 import hydra
 import lightning.pytorch as pl
@@ -11,6 +12,7 @@ from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from ganzoo.checkpoint import read_checkpoint, resume_changes, run_config
 from ganzoo.config import ConfigError, check_ddp_in_sweep, config_dir, instantiate_dict
 from ganzoo.data import DatasetNotFoundError
 from ganzoo.metrics import GenerativeMetrics, InceptionWeightsError, build_metrics
@@ -42,8 +44,31 @@ def build(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule, pl.Lightning
     return trainer, model, datamodule
 
 
+def check_resume(cfg: DictConfig) -> None:
+    """A checkpoint resumes exactly only under the model and data settings that wrote it; refuse others before
+    they fail deep inside Lightning (other networks) or silently train something else (another n_critic)."""
+    if not cfg.get("ckpt_path"):
+        return
+    try:
+        saved = run_config(read_checkpoint(cfg.ckpt_path))
+    except (FileNotFoundError, ValueError) as error:
+        raise ConfigError(str(error)) from error
+    changes = resume_changes(saved, OmegaConf.to_container(cfg, resolve=True))
+    if changes:
+        run = Path(cfg.ckpt_path).expanduser().resolve().parent.parent
+        overrides = run / ".hydra" / "overrides.yaml"
+        where = f" (they are in {overrides})" if overrides.is_file() else ""
+        listed = "\n  ".join(changes[:10]) + (f"\n  ... {len(changes) - 10} more" if len(changes) > 10 else "")
+        raise ConfigError(
+            f"ckpt_path={cfg.ckpt_path} was written by a run with other model or data settings:\n  {listed}\n"
+            f"Resume with the original run's overrides{where}; only trainer, logger and callback settings "
+            "(e.g. trainer.max_steps) may change."
+        )
+
+
 def train(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule]:
     """Build and fit, resuming from `ckpt_path` when set."""
+    check_resume(cfg)
     trainer, model, datamodule = build(cfg)
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     return trainer, model
