@@ -18,8 +18,7 @@ from ganzoo.metrics.digits import load_digit_classifier, to_digit_input
 
 def test_set(datamodule: MNISTDataModule | USPSDataModule) -> tuple[torch.Tensor, torch.Tensor]:
     datamodule.setup("test")
-    images, labels = zip(*datamodule.test_dataloader(), strict=True)
-    return torch.cat(images), torch.cat(labels)
+    return datamodule.test_set.tensors
 
 
 @torch.no_grad()
