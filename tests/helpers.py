@@ -35,20 +35,24 @@ class RankParameterDump(Callback):
     forward, so after the last step each rank still holds the statistics of its own last batch.
     """
 
-    def __init__(self, folder: str) -> None:
+    def __init__(self, folder: str, buffers: bool = False) -> None:
         self.folder = Path(folder)
+        self.buffers = buffers
 
     def on_train_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         state = {k: v.detach().cpu().clone() for k, v in pl_module.named_parameters()}
+        if self.buffers:  # only those that must agree: the EMA's averaged statistics
+            state.update({k: v.detach().cpu().clone() for k, v in pl_module.named_buffers() if k.startswith("ema.")})
         torch.save(state, self.folder / f"rank{trainer.global_rank}.pt")
 
 
-def fit_on_two_ranks(cfg: Any, folder: Path) -> tuple[Params, Params, Params]:
-    """Fit `cfg` with trainer=ddp_cpu; returns the initial parameters and each rank's after training."""
+def fit_on_two_ranks(cfg: Any, folder: Path, buffers: bool = False) -> tuple[Params, Params, Params]:
+    """Fit `cfg` with trainer=ddp_cpu; returns the initial parameters and each rank's after training (with the
+    EMA's buffers when `buffers`)."""
     from ganzoo.train import build
 
     with open_dict(cfg):
-        cfg.callbacks.dump = {"_target_": "helpers.RankParameterDump", "folder": str(folder)}
+        cfg.callbacks.dump = {"_target_": "helpers.RankParameterDump", "folder": str(folder), "buffers": buffers}
     trainer, model, datamodule = build(cfg)
     initial = {k: v.detach().clone() for k, v in model.named_parameters()}
     trainer.fit(model, datamodule=datamodule)

@@ -50,7 +50,7 @@ def load_model(path: str | Path) -> tuple[AdversarialModule, dict[str, Any]]:
     checkpoint = read_checkpoint(path)
     config = run_config(checkpoint)
     model: AdversarialModule = instantiate(config["model"])
+    model.on_load_checkpoint(checkpoint)  # first, as Lightning does: it builds the EMA averages the state holds
     model.load_state_dict(checkpoint["state_dict"])
-    model.on_load_checkpoint(checkpoint)
     model.run_config = config
     return model.eval(), config

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 def evaluate(cfg: DictConfig) -> dict[str, float | int | str]:
     """Metrics of the checkpoint `cfg.ckpt_path`, also written to metrics.json beside it."""
     model, run = load_model(cfg.ckpt_path)
+    model.use_weights(cfg.weights)
     with open_dict(cfg):  # the run's own data settings, with this machine's data folder
         cfg.data = OmegaConf.merge(run["data"], cfg.get("data") or {})
     metrics = build_metrics(cfg.get("metrics"))
@@ -46,6 +47,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float | int | str]:
         "step": model.critic_updates + model.generator_updates,
         "features": cfg.metrics.extractor._target_.rsplit(".", 1)[-1],
         "split": cfg.split,
+        "weights": "ema" if model.ema is not None and model.weights == "ema" else "raw",
         # two-domain data (CycleGAN) gives one loader per domain, and every real image is translated once
         "num_real": num_real,
         "num_samples": num_real if isinstance(model.metrics, TranslationMetrics) else metrics.num_samples,

@@ -79,7 +79,7 @@ def encode(
         for i in range(0, len(images), batch_size):
             z = model.encode(images[i : i + batch_size])
             codes.append(z.float().cpu())
-            reconstructions.append(to_uint8(model.generator(z)))
+            reconstructions.append(to_uint8(model.network("generator")(z)))
     return torch.cat(codes), torch.cat(reconstructions), labels
 
 
@@ -123,6 +123,7 @@ def write(
 def main(cfg: DictConfig) -> None:
     try:
         model, run = load_model(cfg.ckpt_path)
+        model.use_weights(cfg.weights)
         out = Path(cfg.out).expanduser()
         codes = None
         if cfg.translate and cfg.get("encode"):

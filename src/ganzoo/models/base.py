@@ -10,12 +10,18 @@ with `log_train`, draw all randomness from `self.rng` (so that resuming is exact
 `after_critic_step` (weight clipping), `critic_parameters`/`generator_parameters` (several networks per
 side) and `sample`/`preview`. Two-domain models also write `translate(images, domain)`.
 
+With `ema={"decay": 0.999}` the networks named in `averaged_networks` get exponential moving averages (see
+`ganzoo.models.ema`), updated after every generator update. Whatever generates or translates for a user
+(`sample`, `preview`, sample grids, validation metrics, `ganzoo.sample`, `ganzoo.evaluate`) reaches the networks
+through `network(name)`, which gives the average unless `use_weights("raw")` was called.
+
 Validation is evaluation: with metrics attached (`attach_metrics`, done by `ganzoo.train` from the `metrics`
 config group), the held-out split's real statistics are gathered once and every validation logs `val/fid`,
 `val/is`, `val/kid` (and `val/modes` for digit classifiers) on freshly generated samples.
 """
 
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +30,16 @@ from lightning.pytorch import LightningModule
 from torch import nn
 
 from ganzoo.metrics import LOGGED, GenerativeMetrics
+from ganzoo.models.ema import EMA
 from ganzoo.utils import eval_mode
+
+log = logging.getLogger(__name__)
 
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 SchedulerFactory = Callable[[torch.optim.Optimizer], Any]
 
 PREVIEW_SEED = 0
+WEIGHTS = ("ema", "raw")
 
 
 class NonFiniteLossError(RuntimeError):
@@ -39,6 +49,8 @@ class NonFiniteLossError(RuntimeError):
 class AdversarialModule(LightningModule):
     generator: nn.Module
     critic: nn.Module
+    # The networks that generate for a user, averaged when EMA is on (CycleGAN: "generators", BiGAN adds "encoder").
+    averaged_networks: tuple[str, ...] = ("generator",)
 
     def __init__(
         self,
@@ -49,6 +61,7 @@ class AdversarialModule(LightningModule):
         n_critic: int = 1,
         n_gen: int = 1,
         stop_on_nonfinite: bool = True,
+        ema: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__()
         for name, value in (("n_critic", n_critic), ("n_gen", n_gen)):
@@ -70,6 +83,12 @@ class AdversarialModule(LightningModule):
         self._rng: torch.Generator | None = None
         self._rng_state_to_load: torch.Tensor | None = None
         self._logged: dict[str, torch.Tensor] = {}
+        # {"decay": 0.999, "warmup": True}; null, or a null decay, turns EMA off
+        self.ema_config = dict(ema) if ema and ema.get("decay") is not None else None
+        if self.ema_config:
+            EMA.check_decay(self.ema_config["decay"])
+        self.ema: EMA | None = None
+        self.weights = "ema"
 
     # ----------------------------------------------------------------- what subclasses write
     def critic_step(self, batch: Any) -> torch.Tensor:
@@ -86,6 +105,44 @@ class AdversarialModule(LightningModule):
 
     def generator_parameters(self) -> Iterable[nn.Parameter]:
         return self.generator.parameters()
+
+    # ----------------------------------------------------------------- the averaged networks
+    def build_ema(self) -> None:
+        """Create the averages (once, from the current weights). Called by `setup` and `on_load_checkpoint`,
+        which Lightning runs before it loads a state dict, because subclasses only assign their networks after
+        `AdversarialModule.__init__`."""
+        if self.ema_config and self.ema is None:
+            self.ema = EMA({name: getattr(self, name) for name in self.averaged_networks}, **self.ema_config)
+
+    def setup(self, stage: str) -> None:
+        self.build_ema()
+
+    def use_weights(self, weights: str) -> None:
+        """"ema" (default: the averages when EMA is on, else the raw weights) or "raw" for everything that
+        generates through `network`."""
+        if weights not in WEIGHTS:
+            raise ValueError(f"weights must be one of {list(WEIGHTS)}, got {weights!r}.")
+        if weights == "ema" and not self.ema_config:
+            log.info("This model has no EMA (model.ema.decay is null): generating with its raw weights.")
+        self.weights = weights
+
+    def network(self, name: str) -> nn.Module:
+        """The network `name` that generates for users: its average, unless EMA is off or raw weights were asked."""
+        if self.weights == "ema" and self.ema_config:
+            self.build_ema()
+            assert self.ema is not None
+            return self.ema.average(name)
+        return getattr(self, name)
+
+    def update_ema(self) -> None:
+        if self.ema is None:
+            return
+        self.ema.update({name: getattr(self, name) for name in self.averaged_networks})
+        if self._trainer is not None and self.trainer.world_size > 1:
+            # DDP syncs buffers only at the start of a forward, so each rank's BatchNorm statistics have moved on
+            # its own shard since; rank 0's averages are the ones every rank keeps.
+            for buffer in self.ema.buffers():
+                torch.distributed.broadcast(buffer, src=0)
 
     # ----------------------------------------------------------------- randomness and sampling
     @property
@@ -106,8 +163,8 @@ class AdversarialModule(LightningModule):
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n generated images in [-1, 1], in whatever mode the generator is in."""
-        return self.generator(self.latent(n, generator))
+        """n generated images in [-1, 1] from `network("generator")`, in whatever mode it is in."""
+        return self.network("generator")(self.latent(n, generator))
 
     @torch.no_grad()
     def preview(self, n: int) -> torch.Tensor:
@@ -150,6 +207,7 @@ class AdversarialModule(LightningModule):
             self.after_critic_step()
         else:
             self.generator_updates += 1
+            self.update_ema()
         for scheduler in self._schedulers(critic):
             scheduler.step()
         self.log_train(f"{phase}_loss", loss)
@@ -252,6 +310,7 @@ class AdversarialModule(LightningModule):
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.build_ema()
         state = checkpoint.get("ganzoo", {})
         self.critic_updates = state.get("critic_updates", 0)
         self.generator_updates = state.get("generator_updates", 0)

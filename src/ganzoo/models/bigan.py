@@ -33,7 +33,10 @@ Pair = tuple[torch.Tensor, torch.Tensor]
 class BiGAN(AdversarialModule):
     """`loss="wasserstein"` penalises the critic with `penalty_weight` * E (||grad_(x,z) D|| - 1)^2 at random
     points between real and generated pairs; `loss="bce"` is the original minimax game (non-saturating for E, G).
+    With EMA the generator and the encoder are averaged.
     """
+
+    averaged_networks = ("generator", "encoder")
 
     def __init__(
         self,
@@ -94,12 +97,12 @@ class BiGAN(AdversarialModule):
     @torch.no_grad()
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """E(x): (N, latent_dim) codes of images in [-1, 1], in whatever mode the encoder is in."""
-        return self.encoder(images.to(self.device, torch.float32))
+        return self.network("encoder")(images.to(self.device, torch.float32))
 
     @torch.no_grad()
     def reconstruct(self, images: torch.Tensor) -> torch.Tensor:
         """G(E(x)): how much of x the code keeps (BiGANs reconstruct semantics, not pixels)."""
-        return self.generator(self.encode(images))
+        return self.network("generator")(self.encode(images))
 
     @torch.no_grad()
     def preview(self, n: int) -> torch.Tensor:
@@ -129,7 +132,7 @@ class BiGAN(AdversarialModule):
         super().validation_step(batch, batch_idx)
         images = real_images(batch)
         codes = self.encode(images)
-        self._errors.append((self.generator(codes) - images).abs().flatten(1).mean(dim=1))
+        self._errors.append((self.network("generator")(codes) - images).abs().flatten(1).mean(dim=1))
         if isinstance(batch, list | tuple) and len(batch) > 1:
             self._codes.append(codes)
             self._labels.append(batch[1])

@@ -39,8 +39,10 @@ class CycleGAN(AdversarialModule):
 
     `image_sizes` (side per domain) lets `translate` accept images of any size and checks the datamodule;
     `identity_weight` is relative to `cycle_weight` (Zhu et al.'s 0.5) and needs equal sizes; `pool_size`
-    images per domain are kept for the critics (0: none).
+    images per domain are kept for the critics (0: none). With EMA both generators are averaged.
     """
+
+    averaged_networks = ("generators",)
 
     def __init__(
         self,
@@ -143,7 +145,7 @@ class CycleGAN(AdversarialModule):
         size = self.image_sizes[domain] if self.image_sizes else images.shape[-1]
         if images.shape[-1] != size:
             images = F.interpolate(images, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
-        return self.generators[f"{domain}2{target}"](images)
+        return self.network("generators")[f"{domain}2{target}"](images)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         raise NotImplementedError(
@@ -170,6 +172,7 @@ class CycleGAN(AdversarialModule):
     # ----------------------------------------------------------------- fitting checks
     def setup(self, stage: str) -> None:
         """Refuse data that is not these two domains, at these sizes, before any step is taken."""
+        super().setup(stage)
         datamodule = self.trainer.datamodule
         if stage != "fit" or datamodule is None:
             return
