@@ -65,7 +65,7 @@ def evaluate(checkpoint: Path, threads: int, weights: str = "ema") -> dict:
 
 def measure(name: str, key: str, minutes: list[float], threads: int, extra: list[str]) -> dict:
     started = time.perf_counter()
-    run = train(key.replace(':', '_'), name, minutes, threads, extra)
+    run = train(key.replace(":", "_"), name, minutes, threads, extra)
     marks = {}
     for m in minutes:
         report = evaluate(run / "checkpoints" / f"minute_{m:g}.ckpt", threads)
@@ -92,7 +92,7 @@ def table(results: dict) -> str:
     head = "| name | threads | " + " | ".join(f"FID {m} min" for m in marks) + " | steps | IS | KID | modes |"
     rows = [head, "|" + " --- |" * (head.count("|") - 1)]
     for name, r in results.items():
-        last = r["marks"][marks[-1]] if marks[-1] in r["marks"] else {}
+        last = r["marks"].get(marks[-1], {})
         fids = [f"{r['marks'][m]['fid']:.1f}" if m in r["marks"] else "" for m in marks]
         rows.append(
             f"| `{name}` | {r['threads']} | " + " | ".join(fids) + f" | {last.get('step', '')} | "

@@ -118,8 +118,8 @@ class AdversarialModule(LightningModule):
         self.build_ema()
 
     def use_weights(self, weights: str) -> None:
-        """"ema" (default: the averages when EMA is on, else the raw weights) or "raw" for everything that
-        generates through `network`."""
+        """What generates through `network`: "ema" (the default: the averages when EMA is on, else the raw
+        weights) or "raw"."""
         if weights not in WEIGHTS:
             raise ValueError(f"weights must be one of {list(WEIGHTS)}, got {weights!r}.")
         if weights == "ema" and not self.ema_config:
