@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import hydra
+import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
@@ -22,7 +23,7 @@ from ganzoo.metrics.translation import TranslationMetrics
 log = logging.getLogger(__name__)
 
 
-def evaluate(cfg: DictConfig) -> dict[str, float | int | str]:
+def evaluate(cfg: DictConfig) -> dict:
     """Metrics of the checkpoint `cfg.ckpt_path`, also written to metrics.json beside it."""
     model, run = load_model(cfg.ckpt_path)
     model.use_weights(cfg.weights)
@@ -53,12 +54,27 @@ def evaluate(cfg: DictConfig) -> dict[str, float | int | str]:
         "num_samples": num_real if isinstance(model.metrics, TranslationMetrics) else metrics.num_samples,
         **values,
     }
+    if isinstance(model.metrics, TranslationMetrics):
+        report.update(per_class(model.confusion))
     (path.parent / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 
-def table(report: dict[str, float | int | str]) -> str:
-    rows = [(k, f"{v:.4f}" if isinstance(v, float) else str(v)) for k, v in report.items()]
+def per_class(confusion: dict[str, torch.Tensor]) -> dict[str, list]:
+    """`per_class_acc_<direction>` (accuracy on each source digit) and `confusion_<direction>` (counts, rows the
+    source label, columns the class the target domain's classifier saw)."""
+    report: dict[str, list] = {}
+    for name, counts in confusion.items():
+        report[f"per_class_acc_{name}"] = (counts.diag() / counts.sum(1).clamp(min=1)).tolist()
+        report[f"confusion_{name}"] = counts.long().tolist()
+    return report
+
+
+def table(report: dict) -> str:
+    rows = [(k, f"{v:.4f}" if isinstance(v, float) else str(v)) for k, v in report.items() if not isinstance(v, list)]
+    for key, value in report.items():
+        if key.startswith("per_class_acc_"):
+            rows.append((key, " ".join(f"{i}:{a:.3f}" for i, a in enumerate(value))))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
 

@@ -209,8 +209,17 @@ def test_evaluate_reports_both_directions_of_a_checkpoint_over_the_whole_test_sp
         x, labels = datamodule.test_sets[source].tensors
         with torch.no_grad():
             logits = load_digit_classifier(target)(to_digit_input(model.translate(x, source)))
-        accuracies.append(float((logits.argmax(1) == labels).float().mean()))
+        predicted = logits.argmax(1)
+        accuracies.append(float((predicted == labels).float().mean()))
         assert math.isclose(report[f"acc_{source}2{target}"], accuracies[-1], abs_tol=1e-6)
+        # the confusion matrix and per-digit accuracy, counted by hand
+        name = f"{source}2{target}"
+        counts = [[int(((labels == i) & (predicted == j)).sum()) for j in range(10)] for i in range(10)]
+        assert report[f"confusion_{name}"] == counts
+        for digit, accuracy in enumerate(report[f"per_class_acc_{name}"]):
+            of_digit = labels == digit
+            expected = float((predicted[of_digit] == digit).float().mean()) if of_digit.any() else 0.0
+            assert math.isclose(accuracy, expected, abs_tol=1e-6), (name, digit)
     assert math.isclose(report["acc"], sum(accuracies) / 2, abs_tol=1e-6)
     assert math.isclose(report["fid"], (report["fid_mnist2usps"] + report["fid_usps2mnist"]) / 2, rel_tol=1e-6)
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import torch
 from torch import nn
-from torchmetrics.classification import MulticlassAccuracy
+from torchmetrics.classification import MulticlassConfusionMatrix
 from torchmetrics.image import FrechetInceptionDistance
 
 from ganzoo.metrics.digits import DigitExtractor
@@ -35,7 +35,7 @@ class TranslationMetrics(nn.Module):
         self.fid = nn.ModuleDict()
         for source, target in self.directions:
             name = f"{source}2{target}"
-            self.accuracy[name] = MulticlassAccuracy(classifiers[target].num_classes, average="micro")
+            self.accuracy[name] = MulticlassConfusionMatrix(classifiers[target].num_classes)
             self.fid[name] = FrechetInceptionDistance(feature=extractors[target].head(0), reset_real_features=False)
         # Each network caches its last batch (FeatureExtractor); cleared after every update.
         self._cached = list({id(e): e for e in (*classifiers.values(), *extractors.values())}.values())
@@ -75,12 +75,17 @@ class TranslationMetrics(nn.Module):
         values: dict[str, float] = {}
         for source, target in self.directions:
             name = f"{source}2{target}"
-            values[f"acc_{name}"] = float(self.accuracy[name].compute())
+            confusion = self.accuracy[name].compute()
+            values[f"acc_{name}"] = float(confusion.trace() / confusion.sum().clamp(min=1))
             values[f"fid_{name}"] = float(self.fid[name].compute())
         names = [f"{s}2{t}" for s, t in self.directions]
         values["acc"] = sum(values[f"acc_{n}"] for n in names) / len(names)
         values["fid"] = sum(values[f"fid_{n}"] for n in names) / len(names)
         return values
+
+    def confusion(self) -> dict[str, torch.Tensor]:
+        """Per direction, counts [true source label, predicted target class] over the translated test images."""
+        return {name: metric.compute().cpu() for name, metric in self.accuracy.items()}
 
     def reset(self) -> None:
         """Forget the translations; the real statistics stay."""

@@ -212,6 +212,7 @@ class CycleGAN(AdversarialModule):
             return
         metrics.has_real = True
         values = metrics.compute()
+        self.confusion = metrics.confusion()  # for ganzoo.evaluate's per-class report
         metrics.reset()
         self.log_dict({f"val/{k}": v for k, v in values.items()}, sync_dist=True)
 
