@@ -18,7 +18,7 @@ def options(group: str) -> list[str]:
 
 
 # Models built for one kind of data (e.g. two domains) list the data they cannot take here.
-TWO_DOMAIN_MODELS, TWO_DOMAIN_DATA = {"cyclegan", "cyclegan_asym"}, {"mnist_usps"}
+TWO_DOMAIN_MODELS, TWO_DOMAIN_DATA = {"cyclegan", "cyclegan_report", "cyclegan_asym"}, {"mnist_usps"}
 INCOMPATIBLE: set[tuple[str, str]] = {
     (m, d) for m in options("model") for d in options("data") if (m in TWO_DOMAIN_MODELS) != (d in TWO_DOMAIN_DATA)
 }

@@ -36,8 +36,16 @@ def short_dirname(name: str, limit: int = MAX_DIRNAME_BYTES) -> str:
     return raw[: limit - len(digest) - 1].decode(errors="ignore") + "~" + digest
 
 
-# conf/hydra/default.yaml names sweep folders through it; registered on import, before Hydra resolves them.
+def schedule_steps(constant: int, decay: int, n_critic: int = 1, n_gen: int = 1) -> int:
+    """Steps that take a schedule of `constant` + `decay` generator updates to its end: a step updates one side,
+    and a cycle of n_critic + n_gen steps makes n_gen generator updates."""
+    return -(-(constant + decay) * (n_critic + n_gen) // n_gen)
+
+
+# Registered on import, before Hydra resolves them: conf/hydra/default.yaml names sweep folders through the first,
+# conf/schedule/ sets trainer.max_steps through the second.
 OmegaConf.register_new_resolver("ganzoo.dirname", short_dirname, replace=True)
+OmegaConf.register_new_resolver("ganzoo.schedule_steps", schedule_steps, replace=True)
 
 
 def instantiate_dict(cfg: DictConfig | None) -> list[Any]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from torch import nn
@@ -283,3 +284,52 @@ def test_short_fit_on_real_mnist_usps_lowers_the_cycle_loss_and_reports_accuraci
     assert torch.equal(labels, datamodule.test_sets["usps"].tensors[1])
     direct = model.translate(datamodule.test_sets["usps"].tensors[0][:5], "usps")
     assert torch.allclose(out[:5].float(), direct.clamp(-1, 1).add(1).mul(127.5).round(), atol=1)
+
+
+def test_semantic_term_is_the_target_teachers_cross_entropy_against_the_source_teachers_labels():
+    from ganzoo.metrics.digits import load_digit_classifier, to_digit_input
+    from ganzoo.models.cyclegan import teacher_path
+
+    x, y = torch.rand(6, 1, 28, 28) * 2 - 1, torch.rand(6, 1, 28, 28) * 2 - 1
+    teachers = {"mnist": "mnist", "usps": "usps"}
+    model = cyclegan(Scale(0.5), Scale(-1), semantic_weight=2.0, semantic_teachers=teachers)
+    terms = model.generator_terms({"mnist": x, "usps": y})
+    f = {d: load_digit_classifier(teacher_path(d)) for d in teachers}
+    with torch.no_grad():
+        expected_usps = F.cross_entropy(f["usps"](to_digit_input(0.5 * x)), f["mnist"](x).argmax(1))
+        expected_mnist = F.cross_entropy(f["mnist"](to_digit_input(-y)), f["usps"](y).argmax(1))
+    assert torch.isclose(terms["semantic/usps"], expected_usps, rtol=1e-5)
+    assert torch.isclose(terms["semantic/mnist"], expected_mnist, rtol=1e-5)
+    # weighted into the objective, gradients reach the generators only, and the teachers stay out of the state
+    model.log_train = lambda *args: None
+    without = cyclegan(Scale(0.5), Scale(-1)).generator_step([x, y])
+    assert torch.isclose(model.generator_step([x, y]), without + 2.0 * (expected_usps + expected_mnist), rtol=1e-5)
+    assert not any("teacher" in k for k in model.state_dict())
+    assert "semantic/usps" not in cyclegan(nn.Identity(), nn.Identity()).generator_terms({"mnist": x, "usps": y})
+    # the shipped teachers are other networks than the metric classifiers
+    metric = load_digit_classifier("mnist")
+    assert f["mnist"].arch != metric.arch
+
+
+def test_semantic_term_needs_a_teacher_per_domain_and_a_nonnegative_weight():
+    with pytest.raises(ValueError, match="semantic_teachers"):
+        cyclegan(nn.Identity(), nn.Identity(), semantic_weight=1.0, semantic_teachers={"mnist": "mnist"})
+    with pytest.raises(ValueError, match="semantic_weight must be >= 0"):
+        cyclegan(nn.Identity(), nn.Identity(), semantic_weight=-1.0)
+
+
+@pytest.mark.parametrize("model", ["cyclegan", "cyclegan_report", "cyclegan_asym"])
+def test_default_trainer_runs_the_whole_learning_rate_schedule(make_config, model: str):
+    cfg = make_config(f"model={model}", "data=mnist_usps")
+    steps, updates_per_side = cfg.trainer.max_steps, cfg.schedule.constant + cfg.schedule.decay
+    assert cfg.trainer.max_epochs == -1 and steps == 2 * updates_per_side
+    module = instantiate(cfg.model)
+    optimizers, schedulers = module.configure_optimizers()
+    rates = []
+    optimizers[1].step()  # (no gradients: only the schedule's order of calls)
+    for _ in range(steps // 2):  # a step updates one side: steps / 2 updates of each
+        rates.append(schedulers[1].get_last_lr()[0])
+        schedulers[1].step()
+    base = cfg.model.optimizer_generator.lr
+    assert rates[0] == base and rates[-1] > 0  # the last update still learns...
+    assert schedulers[1].get_last_lr()[0] == 0.0  # ...and the schedule has reached its final rate

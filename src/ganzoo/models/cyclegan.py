@@ -2,13 +2,23 @@
 
 Generators G: a -> b and F: b -> a, critics D_a and D_b. A critic step updates both critics (one optimizer) on
 real images against translations drawn from a history pool; a generator step updates both generators (one
-optimizer) on L_GAN(G, D_b) + L_GAN(F, D_a) + lambda (L_cyc) + identity_weight * lambda (L_idt).
+optimizer) on L_GAN(G, D_b) + L_GAN(F, D_a) + lambda (L_cyc) + identity_weight * lambda (L_idt), plus, with
+`semantic_weight` > 0, a semantic-consistency term in the manner of CyCADA (Hoffman et al., 2018):
+
+    L_sem = CE(f_b(G(x_a)), argmax f_a(x_a)) + CE(f_a(F(x_b)), argmax f_b(x_b))
+
+where f_a, f_b are frozen digit classifiers ("teachers"), each trained on its own domain's labelled training
+split. It stops label flipping (a 4 translated into a 9 keeps a low cycle loss) that the other terms cannot see.
+Unlike CyCADA, which has labels for the source domain only, it uses a teacher per domain; the teachers that ship
+(`ganzoo/models/weights/teacher_*.pt`) are other networks than the metric classifiers, so the accuracy that
+validation reports is not the teachers' own opinion.
 
 Batches are (x_a, x_b) from an UnpairedDataModule with the same domains. Validation translates each domain's
 test split and logs `val/acc_a2b`, `val/fid_a2b` (both directions) and their means `val/acc`, `val/fid`.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -24,9 +34,19 @@ from ganzoo.losses import (
     least_squares_generator_loss,
 )
 from ganzoo.metrics import GenerativeMetrics
+from ganzoo.metrics.digits import load_digit_classifier, to_digit_input
 from ganzoo.metrics.translation import TranslationMetrics
 from ganzoo.models.base import AdversarialModule
 from ganzoo.models.image_pool import ImagePool
+
+TEACHERS_DIR = Path(__file__).resolve().parent / "weights"
+
+
+def teacher_path(name_or_path: str) -> Path:
+    """A shipped teacher by domain name (`mnist`, `usps`: ganzoo/models/weights/teacher_<name>.pt) or a file."""
+    shipped = TEACHERS_DIR / f"teacher_{name_or_path}.pt"
+    return shipped if shipped.is_file() else Path(name_or_path).expanduser()
+
 
 ADVERSARIAL_LOSSES = {
     "least_squares": (least_squares_critic_loss, least_squares_generator_loss),
@@ -54,6 +74,8 @@ class CycleGAN(AdversarialModule):
         cycle_weight: float = 10.0,
         identity_weight: float = 0.5,
         pool_size: int = 50,
+        semantic_weight: float = 0.0,
+        semantic_teachers: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -82,6 +104,19 @@ class CycleGAN(AdversarialModule):
         self.cycle_weight = cycle_weight
         self.identity_weight = identity_weight
         self.pools = {d: ImagePool(pool_size) for d in self.domains}
+        self.semantic_weight = semantic_weight
+        if semantic_weight < 0:
+            raise ValueError(f"model.semantic_weight must be >= 0 (0 turns the term off), got {semantic_weight}.")
+        if semantic_weight and set(semantic_teachers or {}) != {a, b}:
+            raise ValueError(
+                f"The semantic term needs a teacher classifier per domain: model.semantic_teachers with keys "
+                f"{[a, b]} (weights files of `python -m ganzoo.classifier`); got {sorted(semantic_teachers or {})}."
+            )
+        # Frozen and outside the module tree (as the metrics are): never in checkpoints, optimizers or DDP.
+        teachers = semantic_teachers if semantic_weight and semantic_teachers else {}
+        self.__dict__["teachers"] = {
+            d: load_digit_classifier(teacher_path(path)).requires_grad_(False) for d, path in teachers.items()
+        }
 
     # ----------------------------------------------------------------- the two sides
     def critic_parameters(self) -> Iterable[nn.Parameter]:
@@ -119,19 +154,36 @@ class CycleGAN(AdversarialModule):
             terms[f"cycle/{s}"] = cycle_loss(real[s], self.generators[f"{t}2{s}"](fake[t]))
             if self.identity_weight:
                 terms[f"identity/{t}"] = identity_loss(real[t], self.generators[f"{s}2{t}"](real[t]))
+            if self.semantic_weight:
+                terms[f"semantic/{t}"] = self.semantic_loss(real[s], fake[t], s, t)
         return terms
+
+    def semantic_loss(self, source: torch.Tensor, translated: torch.Tensor, s: str, t: str) -> torch.Tensor:
+        """CE of the target teacher on the translations against the source teacher's labels of the originals."""
+        teachers = self.__dict__["teachers"]
+        for teacher in teachers.values():
+            teacher.to(self.device).eval()
+        with torch.no_grad():
+            labels = teachers[s](to_digit_input(source)).argmax(1)
+        return F.cross_entropy(teachers[t](to_digit_input(translated)), labels)
 
     def generator_step(self, batch: Sequence[torch.Tensor]) -> torch.Tensor:
         terms = self.generator_terms(self.real(batch))
-        weights = {"adversarial": 1.0, "cycle": self.cycle_weight, "identity": self.identity_weight * self.cycle_weight}
+        weights = {
+            "adversarial": 1.0,
+            "cycle": self.cycle_weight,
+            "identity": self.identity_weight * self.cycle_weight,
+            "semantic": self.semantic_weight,
+        }
         total = torch.zeros((), device=self.device)
         for name, value in terms.items():
             kind, domain = name.split("/")
             self.log_train(f"{'generator' if kind == 'adversarial' else kind}_loss/{domain}", value)
             total = total + weights[kind] * value
         self.log_train("cycle_loss", sum(v for k, v in terms.items() if k.startswith("cycle/")))
-        if self.identity_weight:
-            self.log_train("identity_loss", sum(v for k, v in terms.items() if k.startswith("identity/")))
+        for kind in ("identity", "semantic"):
+            if getattr(self, f"{kind}_weight"):
+                self.log_train(f"{kind}_loss", sum(v for k, v in terms.items() if k.startswith(f"{kind}/")))
         return total
 
     # ----------------------------------------------------------------- translating
