@@ -39,20 +39,26 @@ def median_ms(fn: Callable[[], object], repeats: int) -> float:
 
 
 def phases(model, batch: list[torch.Tensor], repeats: int) -> dict[str, float]:
-    """ms of each part of one critic and one generator update."""
-    critic_opt, generator_opt = (
-        torch.optim.Adam(params, lr=2e-4) for params in (model.critic_parameters(), model.generator_parameters())
-    )
+    """ms of each part of one critic and one generator update (median over repeats, after one warm-up)."""
     out: dict[str, float] = {}
-    for side, step, opt in (
-        ("critic", model.critic_step, critic_opt),
-        ("generator", model.generator_step, generator_opt),
+    for side, step, params in (
+        ("critic", model.critic_step, model.critic_parameters()),
+        ("generator", model.generator_step, model.generator_parameters()),
     ):
-        loss: list[torch.Tensor] = []
-        out[f"{side} forward"] = median_ms(lambda step=step: loss.append(step(batch)), repeats)
-        out[f"{side} backward"] = median_ms(lambda: loss.pop().backward(), repeats - 1)
-        out[f"{side} optimizer"] = median_ms(lambda opt=opt: opt.step(), repeats)
-        opt.zero_grad(set_to_none=True)
+        opt = torch.optim.Adam(params, lr=2e-4)
+        times: dict[str, list[float]] = {"forward": [], "backward": [], "optimizer": []}
+        for _ in range(repeats + 1):
+            t0 = time.perf_counter()
+            loss = step(batch)
+            t1 = time.perf_counter()
+            loss.backward()
+            t2 = time.perf_counter()
+            opt.step()
+            t3 = time.perf_counter()
+            opt.zero_grad(set_to_none=True)
+            for part, seconds in zip(times, (t1 - t0, t2 - t1, t3 - t2), strict=True):
+                times[part].append(seconds)
+        out.update({f"{side} {part}": 1000 * statistics.median(t[1:]) for part, t in times.items()})
     return out
 
 
@@ -61,7 +67,8 @@ def networks(model, batch: list[torch.Tensor], repeats: int) -> dict[str, float]
     out = {}
     with torch.no_grad():
         for name, net in model.generators.items():
-            out[f"G {name}"] = median_ms(lambda net=net, s=x[name.split("2")[0]]: net(s), repeats)
+            source = x[name.split("2")[0]]
+            out[f"G {name}"] = median_ms(lambda net=net, source=source: net(source), repeats)
         for name, net in model.critics.items():
             out[f"D {name}"] = median_ms(lambda net=net, s=x[name]: net(s), repeats)
     return out
