@@ -87,6 +87,10 @@ def test_resume_refuses_other_model_or_data_settings_but_not_other_trainer_or_da
     assert str(Path(first.paths.output_dir) / ".hydra" / "overrides.yaml") not in message  # no Hydra run here
     with pytest.raises(ConfigError, match="No checkpoint at"):
         train(make_config(*common, f"ckpt_path={tmp_path / 'missing.ckpt'}", run="missing"))
+    truncated = tmp_path / "truncated.ckpt"
+    truncated.write_bytes(last.read_bytes()[:1000])  # what a kill in the middle of a write would leave
+    with pytest.raises(ConfigError, match=r"truncated\.ckpt is not a readable checkpoint \(truncated or corrupt"):
+        train(make_config(*common, f"ckpt_path={truncated}", run="truncated"))
     moved = make_config(*common, "trainer.max_steps=3", f"paths.data_dir={tmp_path}", f"ckpt_path={last}", run="on")
     trainer, _ = train(moved)
     assert trainer.global_step == 3

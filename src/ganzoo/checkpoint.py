@@ -1,5 +1,6 @@
 """Rebuild a trained model from a checkpoint alone: its run config travels in checkpoint["ganzoo"]["config"]."""
 
+import pickle
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,13 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"No checkpoint at {path.resolve()}; pass ckpt_path=<run>/checkpoints/last.ckpt.")
     # ganzoo's own checkpoints hold Lightning's loop state besides tensors, hence weights_only=False.
-    return torch.load(path, map_location="cpu", weights_only=False)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except (RuntimeError, EOFError, pickle.UnpicklingError) as error:
+        raise ValueError(
+            f"{path.resolve()} is not a readable checkpoint (truncated or corrupt: {error}); resume from another "
+            "one in its folder (e.g. a periodic step=*.ckpt) or start afresh."
+        ) from error
 
 
 def run_config(checkpoint: dict[str, Any]) -> dict[str, Any]:
