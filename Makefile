@@ -20,8 +20,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Without ARGS: the fast DCGAN preset, good digits within 10 minutes on 2 CPU cores.
 train: $(STAMP)
-	$(BIN)/python -m ganzoo.train $(ARGS)
+	$(BIN)/python -m ganzoo.train $(or $(ARGS),experiment=dcgan_mnist_fast)
 
 tensorboard: $(STAMP)
 	$(BIN)/tensorboard --logdir outputs
