@@ -323,6 +323,7 @@ def test_default_trainer_runs_the_whole_learning_rate_schedule(make_config, mode
     cfg = make_config(f"model={model}", "data=mnist_usps")
     steps, updates_per_side = cfg.trainer.max_steps, cfg.schedule.constant + cfg.schedule.decay
     assert cfg.trainer.max_epochs == -1 and steps == 2 * updates_per_side
+    assert cfg.data.batch_size == cfg.schedule.batch_size
     module = instantiate(cfg.model)
     optimizers, schedulers = module.configure_optimizers()
     rates = []
