@@ -236,7 +236,8 @@ def test_ddp_on_two_cpu_processes_keeps_the_four_networks_identical(make_config,
         "metrics=none",
     )
     initial, rank0, rank1 = fit_on_two_ranks(cfg, tmp_path)
-    assert rank0.keys() == initial.keys()
+    # model=cyclegan averages its generators: the EMA copies are built at setup, after `initial` was taken
+    assert {k for k in rank0 if not k.startswith("ema.")} == initial.keys() and any(k.startswith("ema.") for k in rank0)
     for key in rank0:
         assert torch.equal(rank0[key], rank1[key]), key
     for prefix in NETWORKS:
