@@ -160,9 +160,7 @@ class CycleGAN(AdversarialModule):
 
     def semantic_loss(self, source: torch.Tensor, translated: torch.Tensor, s: str, t: str) -> torch.Tensor:
         """CE of the target teacher on the translations against the source teacher's labels of the originals."""
-        teachers = self.__dict__["teachers"]
-        for teacher in teachers.values():
-            teacher.to(self.device).eval()
+        teachers = self.__dict__["teachers"]  # in eval mode (load_digit_classifier); on the device from on_fit_start
         with torch.no_grad():
             labels = teachers[s](to_digit_input(source)).argmax(1)
         return F.cross_entropy(teachers[t](to_digit_input(translated)), labels)
@@ -222,6 +220,11 @@ class CycleGAN(AdversarialModule):
         return torch.stack(columns, dim=1).flatten(0, 1)
 
     # ----------------------------------------------------------------- fitting checks
+    def on_fit_start(self) -> None:
+        """The teachers live outside the module tree, so Lightning does not move them: once, here."""
+        for teacher in self.__dict__["teachers"].values():
+            teacher.to(self.device)
+
     def setup(self, stage: str) -> None:
         """Refuse data that is not these two domains, at these sizes, before any step is taken."""
         super().setup(stage)
