@@ -54,7 +54,7 @@ def fit_classifier(cfg: DictConfig, datamodule: ImageDataModule) -> tuple[DigitC
     assert isinstance(train_set, TensorDataset) and isinstance(test_set, TensorDataset)
     generator = torch.Generator().manual_seed(cfg.seed)
     loader = DataLoader(train_set, batch_size=datamodule.batch_size, shuffle=True, drop_last=True, generator=generator)
-    net = DigitClassifier(channels=datamodule.channels, widths=tuple(cfg.get("widths", (16, 32, 64))))
+    net = DigitClassifier(channels=datamodule.channels, widths=tuple(cfg.widths))
     optimizer = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, cfg.lr, total_steps=cfg.epochs * len(loader))
     for epoch in range(cfg.epochs):
