@@ -37,8 +37,13 @@ SHARED_TAGS = {
 }
 
 
-def multirun(sweep_dir: Path, *args: str) -> list[Path]:
+def multirun(sweep_dir: Path, *args: str, returncode: int = 0) -> list[Path]:
     """`python -m ganzoo.train -m experiment=tiny ...` into sweep_dir; returns the run folders it made."""
+    return run_sweep(sweep_dir, *args, returncode=returncode)[0]
+
+
+def run_sweep(sweep_dir: Path, *args: str, returncode: int = 0) -> tuple[list[Path], str]:
+    """As `multirun`, also returning the sweep's stderr."""
     extra = sweep_dir.parent / "extra_conf"
     (extra / "experiment").mkdir(parents=True, exist_ok=True)
     (extra / "experiment" / "tiny.yaml").write_text(TINY)
@@ -50,8 +55,8 @@ def multirun(sweep_dir: Path, *args: str) -> list[Path]:
         text=True,
         timeout=300,
     )
-    assert out.returncode == 0, out.stderr[-3000:]
-    return sorted(p for p in sweep_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    assert out.returncode == returncode, out.stderr[-3000:]
+    return sorted(p for p in sweep_dir.iterdir() if p.is_dir() and not p.name.startswith(".")), out.stderr
 
 
 def last(scalars: dict[str, list[tuple[int, float]]], tag: str) -> float:
@@ -124,3 +129,47 @@ def test_a_sweep_with_overrides_too_long_for_a_file_name_still_runs(tmp_path: Pa
     (run,) = multirun(tmp_path / "sweep", "model=wgan", long)
     assert run.name == "0_" + short_dirname(f"{long},experiment=tiny,model=wgan")
     assert read_scalars(run)["train/critic_loss"][-1][0] == 11
+
+
+def test_a_failing_job_does_not_stop_the_sweep_and_the_summary_names_it(tmp_path: Path):
+    missing = tmp_path / "nowhere" / "last.ckpt"
+    runs, stderr = run_sweep(tmp_path / "sweep", f"ckpt_path=null,{missing},null", "seed=1,2", returncode=1)
+    # 3 x 2 jobs, the 2 with the missing checkpoint fail before training; the 4 others train to the end
+    assert len(runs) == 6
+    # (ckpt_path is left out of folder names: jobs 2 and 3 are the failed ones)
+    finished = [run.name.split("_")[0] for run in runs if any(run.glob("events.out.tfevents.*"))]
+    assert finished == ["0", "1", "4", "5"]
+    assert all("train/critic_loss" in read_scalars(run) for run in runs if run.name.split("_")[0] in finished)
+    assert "2 of 6 sweep jobs failed" in stderr
+    assert stderr.count(f"ckpt_path={missing}") == 2 and "No checkpoint at" in stderr
+    assert "Traceback" not in stderr
+
+
+# A 3-point Optuna grid over WGAN-GP's learning rate whose middle point makes the losses non-finite.
+DIVERGING_SEARCH = """# @package _global_
+defaults:
+  - override /model: wgan_gp
+  - override /hydra/sweeper: optuna
+  - override /hydra/sweeper/sampler: grid
+optimized_metric: train/wasserstein
+hydra:
+  mode: MULTIRUN
+  sweeper:
+    direction: minimize
+    n_trials: 3
+    max_failure_rate: 1.0
+    params:
+      model.optimizer_critic.lr: choice(1e-4, 1e12, 2e-4)
+"""
+
+
+def test_an_optuna_trial_that_diverges_is_recorded_as_failed_and_the_study_goes_on(tmp_path: Path):
+    sweep = tmp_path / "sweep"
+    (tmp_path / "extra_conf" / "hparams_search").mkdir(parents=True)
+    (tmp_path / "extra_conf" / "hparams_search" / "diverging.yaml").write_text(DIVERGING_SEARCH)
+    runs = multirun(sweep, "hparams_search=diverging")
+    assert len(runs) == 3
+    diverged = [run for run in runs if list((run / "checkpoints").glob("nonfinite-step=*.ckpt"))]
+    assert len(diverged) == 1 and float(diverged[0].name.rsplit("lr=", 1)[1]) == 1e12
+    result = OmegaConf.load(sweep / "optimization_results.yaml")
+    assert float(result.best_params["model.optimizer_critic.lr"]) in (1e-4, 2e-4)

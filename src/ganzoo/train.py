@@ -94,13 +94,20 @@ def objective(trainer: pl.Trainer, name: str | None) -> float | None:
     return float(trainer.callback_metrics[name])
 
 
+# Errors whose message says what to do: one paragraph, no traceback.
+KNOWN_ERRORS = (ConfigError, DatasetNotFoundError, NonFiniteLossError, InceptionWeightsError)
+
+
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="train")
 def main(cfg: DictConfig) -> float | None:
+    multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
-        check_ddp_in_sweep(cfg, multirun=HydraConfig.get().mode == RunMode.MULTIRUN)
+        check_ddp_in_sweep(cfg, multirun=multirun)
         trainer, _ = train(cfg)
-    except (ConfigError, DatasetNotFoundError, NonFiniteLossError, InceptionWeightsError) as error:
+    except KNOWN_ERRORS as error:
         log.error(str(error))
+        if multirun:  # Hydra marks the job failed and the sweeper goes on to the next one
+            raise
         sys.exit(1)
     return objective(trainer, cfg.get("optimized_metric"))
 

@@ -1,0 +1,64 @@
+"""A grid sweeper that runs every job even when some fail, then names the failures in one summary.
+
+Hydra's basic sweeper re-raises the first failed job at the end of each batch with its traceback, and a job
+that calls `sys.exit` ends the whole sweep. This one lets Hydra mark failed jobs as such, runs the rest, and
+ends the sweep with one paragraph listing each failed job, its overrides and its message (exit status 1).
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.utils import JobReturn, JobStatus
+from hydra.errors import CompactHydraException
+from hydra.plugins.launcher import Launcher
+
+
+class SweepFailedError(CompactHydraException):
+    """Some jobs of a sweep failed; the message lists them (printed by Hydra without a traceback)."""
+
+
+def failure_summary(failed: Sequence[tuple[int, JobReturn]], total: int) -> str:
+    lines = [f"{len(failed)} of {total} sweep jobs failed (the others finished; their run folders are complete):"]
+    for num, job in failed:
+        error = job._return_value
+        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        lines.append(f"  job {num} [{' '.join(job.overrides or [])}]: {type(error).__name__}: {message}")
+    return "\n".join(lines)
+
+
+class _RecordingLauncher(Launcher):
+    """Passes jobs to the real launcher and hands the sweeper only completed results, recording the failed."""
+
+    def __init__(self, launcher: Launcher) -> None:
+        self.launcher = launcher
+        self.failed: list[tuple[int, JobReturn]] = []
+        self.total = 0
+
+    def setup(self, **kwargs: Any) -> None:
+        self.launcher.setup(**kwargs)
+
+    def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
+        results = self.launcher.launch(job_overrides, initial_job_idx=initial_job_idx)
+        self.total += len(results)
+        kept = []
+        for num, result in enumerate(results, start=initial_job_idx):
+            if result.status == JobStatus.FAILED:
+                self.failed.append((num, result))
+            else:
+                kept.append(result)
+        return kept
+
+
+class KeepGoingSweeper(BasicSweeper):
+    def setup(self, **kwargs: Any) -> None:
+        super().setup(**kwargs)
+        self.launcher = _RecordingLauncher(self.launcher)
+
+    def sweep(self, arguments: list[str]) -> Any:
+        returns = super().sweep(arguments)
+        launcher = self.launcher
+        assert isinstance(launcher, _RecordingLauncher)
+        if launcher.failed:
+            raise SweepFailedError(failure_summary(launcher.failed, launcher.total))
+        return returns
