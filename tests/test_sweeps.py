@@ -169,7 +169,7 @@ def test_an_optuna_trial_that_diverges_is_recorded_as_failed_and_the_study_goes_
     (tmp_path / "extra_conf" / "hparams_search" / "diverging.yaml").write_text(DIVERGING_SEARCH)
     runs = multirun(sweep, "hparams_search=diverging")
     assert len(runs) == 3
-    diverged = [run for run in runs if list((run / "checkpoints").glob("nonfinite-step=*.ckpt"))]
+    diverged = [run for run in runs if list((run / "checkpoints").glob("nonfinite-step_*.ckpt"))]
     assert len(diverged) == 1 and float(diverged[0].name.rsplit("lr=", 1)[1]) == 1e12
     result = OmegaConf.load(sweep / "optimization_results.yaml")
     assert float(result.best_params["model.optimizer_critic.lr"]) in (1e-4, 2e-4)

@@ -137,7 +137,7 @@ def test_nonfinite_loss_stops_with_step_and_checkpoint(make_config, monkeypatch)
     cfg = make_config(*TINY["dcgan"], *SMALL_DATA, "trainer.max_steps=10")
     with pytest.raises(NonFiniteLossError, match=r"train/critic_loss became nan at step 2") as info:
         train(cfg)
-    saved = Path(cfg.paths.output_dir) / "checkpoints" / "nonfinite-step=2.ckpt"
+    saved = Path(cfg.paths.output_dir) / "checkpoints" / "nonfinite-step_2.ckpt"
     assert saved.exists() and str(saved) in str(info.value)
     assert torch.load(saved, weights_only=False)["ganzoo"]["critic_updates"] == 1
 

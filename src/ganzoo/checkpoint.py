@@ -21,7 +21,7 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     except (RuntimeError, EOFError, pickle.UnpicklingError) as error:
         raise ValueError(
             f"{path.resolve()} is not a readable checkpoint (truncated or corrupt: {error}); resume from another "
-            "one in its folder (e.g. a periodic step=*.ckpt) or start afresh."
+            "one in its folder (e.g. a periodic step_*.ckpt) or start afresh."
         ) from error
 
 
@@ -50,6 +50,32 @@ def resume_changes(saved: Mapping[str, Any], current: Mapping[str, Any]) -> list
     old, new = (_flat({k: config.get(k) for k in ("model", "data")}) for config in (saved, current))
     pairs = ((key, old.get(key, "<absent>"), new.get(key, "<absent>")) for key in sorted(old.keys() | new.keys()))
     return [f"{key}: {a} -> {b}" for key, a, b in pairs if a != b and key.rsplit(".", 1)[-1] not in FREE_ON_RESUME]
+
+
+def is_optimizer_setting(change: str) -> bool:
+    """Optimizer and scheduler hyper-parameters (learning rates, betas) may change on resume: the way out of a
+    non-finite loss is to go on from its checkpoint with a lower rate."""
+    return change.startswith(("model.optimizer_", "model.scheduler_"))
+
+
+# Override keys (before the first "." or "/") that decide what is trained on what, restored on a resume.
+RESTORED_ON_RESUME = frozenset({"model", "data", "experiment", "schedule", "seed"})
+
+
+def override_key(override: str) -> str:
+    return override.split("=", 1)[0].lstrip("+~")
+
+
+def resume_overrides(saved: list[str], typed: list[str]) -> list[str]:
+    """The overrides a resume composes: the saved run's model, data, experiment, schedule and seed overrides,
+    then every override typed now, which wins over a saved one of the same key."""
+    typed_keys = {override_key(o) for o in typed}
+    kept = [
+        o
+        for o in saved
+        if override_key(o).replace("/", ".").split(".")[0] in RESTORED_ON_RESUME and override_key(o) not in typed_keys
+    ]
+    return kept + list(typed)
 
 
 def load_model(path: str | Path) -> tuple[AdversarialModule, dict[str, Any]]:

@@ -12,7 +12,14 @@ from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from ganzoo.checkpoint import read_checkpoint, resume_changes, run_config
+from ganzoo.checkpoint import (
+    is_optimizer_setting,
+    override_key,
+    read_checkpoint,
+    resume_changes,
+    resume_overrides,
+    run_config,
+)
 from ganzoo.config import ConfigError, check_ddp_in_sweep, config_dir, instantiate_dict
 from ganzoo.data import DatasetNotFoundError
 from ganzoo.metrics import GenerativeMetrics, InceptionWeightsError, build_metrics
@@ -44,16 +51,41 @@ def build(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule, pl.Lightning
     return trainer, model, datamodule
 
 
-def check_resume(cfg: DictConfig) -> None:
-    """A checkpoint resumes exactly only under the model and data settings that wrote it; refuse others before
-    they fail deep inside Lightning (other networks) or silently train something else (another n_critic)."""
-    if not cfg.get("ckpt_path"):
-        return
+def saved_run(ckpt_path: str) -> dict:
     try:
-        saved = run_config(read_checkpoint(cfg.ckpt_path))
+        checkpoint = read_checkpoint(ckpt_path)
+        return {"config": run_config(checkpoint), "overrides": checkpoint["ganzoo"].get("overrides")}
     except (FileNotFoundError, ValueError) as error:
         raise ConfigError(str(error)) from error
+
+
+def resume_config(cfg: DictConfig, typed: list[str]) -> DictConfig:
+    """With `ckpt_path` set, the config composed from the checkpoint's own model and data overrides plus those
+    typed now (`typed`), so that `ckpt_path=...` alone resumes the run that wrote it. Needs Hydra initialised
+    (inside `ganzoo.train`, or `hydra.initialize_config_dir`)."""
+    if not cfg.get("ckpt_path"):
+        return cfg
+    saved = saved_run(cfg.ckpt_path)["overrides"]
+    if saved is None:  # written before checkpoints held their overrides: retype them (check_resume lists them)
+        return cfg
+    overrides = resume_overrides(saved, typed)
+    restored = [o for o in overrides if o not in typed]
+    log.info(f"Resuming {cfg.ckpt_path} with its run's settings: {' '.join(restored) or '(the defaults)'}")
+    return hydra.compose(config_name="train", overrides=overrides)
+
+
+def check_resume(cfg: DictConfig) -> None:
+    """A checkpoint resumes exactly only under the model and data settings that wrote it; refuse others before
+    they fail deep inside Lightning (other networks) or silently train something else (another n_critic).
+    Optimizer and scheduler settings may change, with a warning."""
+    if not cfg.get("ckpt_path"):
+        return
+    saved = saved_run(cfg.ckpt_path)["config"]
     changes = resume_changes(saved, OmegaConf.to_container(cfg, resolve=True))
+    retuned = [change for change in changes if is_optimizer_setting(change)]
+    if retuned:
+        log.warning("Resuming with other optimizer settings than the checkpoint's: " + "; ".join(retuned))
+    changes = [change for change in changes if not is_optimizer_setting(change)]
     if changes:
         run = Path(cfg.ckpt_path).expanduser().resolve().parent.parent
         overrides = run / ".hydra" / "overrides.yaml"
@@ -61,15 +93,17 @@ def check_resume(cfg: DictConfig) -> None:
         listed = "\n  ".join(changes[:10]) + (f"\n  ... {len(changes) - 10} more" if len(changes) > 10 else "")
         raise ConfigError(
             f"ckpt_path={cfg.ckpt_path} was written by a run with other model or data settings:\n  {listed}\n"
-            f"Resume with the original run's overrides{where}; only trainer, logger and callback settings "
-            "(e.g. trainer.max_steps) may change."
+            f"Resume with the original run's overrides{where}; only trainer, logger, callback and optimizer "
+            "settings (e.g. trainer.max_steps, model.optimizer_critic.lr) may change."
         )
 
 
-def train(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule]:
-    """Build and fit, resuming from `ckpt_path` when set."""
+def train(cfg: DictConfig, overrides: list[str] | None = None) -> tuple[pl.Trainer, pl.LightningModule]:
+    """Build and fit, resuming from `ckpt_path` when set. `overrides`, the command line that composed `cfg`,
+    travel in the checkpoints, so that a resume can restore the run's settings from them."""
     check_resume(cfg)
     trainer, model, datamodule = build(cfg)
+    model.run_overrides = [o for o in overrides or [] if override_key(o) != "ckpt_path"]
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     return trainer, model
 
@@ -103,7 +137,8 @@ def main(cfg: DictConfig) -> float | None:
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     try:
         check_ddp_in_sweep(cfg, multirun=multirun)
-        trainer, _ = train(cfg)
+        typed = list(HydraConfig.get().overrides.task)
+        trainer, _ = train(resume_config(cfg, typed), typed)
     except KNOWN_ERRORS as error:
         log.error(str(error))
         if multirun:  # Hydra marks the job failed and the sweeper goes on to the next one

@@ -12,6 +12,7 @@ from torchmetrics import Metric
 from torchmetrics.image import FrechetInceptionDistance, InceptionScore, KernelInceptionDistance
 
 from ganzoo.metrics.extractor import FeatureExtractor
+from ganzoo.random_state import seeded_cpu_stream
 
 SampleFn = Callable[[int, torch.Generator], torch.Tensor]
 
@@ -113,8 +114,7 @@ class GenerativeMetrics(nn.Module):
             n_real = int(count)
         self.kid.subset_size = min(self.kid_subset_size, n_real, self.num_samples)
         values = {"fid": float(self.fid.compute())}
-        with torch.random.fork_rng(devices=[]):  # the global random stream stays untouched (exact resume)
-            torch.manual_seed(self.seed)
+        with seeded_cpu_stream(self.seed):  # the global random streams stay untouched (exact resume)
             is_mean, is_std = self.inception_score.compute()
             kid_mean, kid_std = self.kid.compute()
         values |= {"is": float(is_mean), "is_std": float(is_std), "kid": float(kid_mean), "kid_std": float(kid_std)}

@@ -31,6 +31,7 @@ from torch import nn
 
 from ganzoo.metrics import LOGGED, GenerativeMetrics
 from ganzoo.models.ema import EMA
+from ganzoo.random_state import capture_global_rng, derived_seed, restore_global_rng
 from ganzoo.utils import eval_mode
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ class AdversarialModule(LightningModule):
         self.generator_updates = 0
         self._rng: torch.Generator | None = None
         self._rng_state_to_load: torch.Tensor | None = None
+        self._global_rng_to_load: dict[str, Any] | None = None
         self._logged: dict[str, torch.Tensor] = {}
         # {"decay": 0.999, "warmup": True}; null, or a null decay, turns EMA off
         self.ema_config = dict(ema) if ema and ema.get("decay") is not None else None
@@ -149,11 +151,19 @@ class AdversarialModule(LightningModule):
     def rng(self) -> torch.Generator:
         """The module's own random stream on its device; saved in checkpoints so a resumed run continues it."""
         if self._rng is None or self._rng.device.type != self.device.type:
-            seed = torch.initial_seed() + (self.global_rank if self._trainer is not None else 0)
-            self._rng = torch.Generator(device=self.device).manual_seed(seed)
-            if self._rng_state_to_load is not None:
-                self._rng.set_state(self._rng_state_to_load)
-                self._rng_state_to_load = None
+            rank = self.global_rank if self._trainer is not None else 0
+            self._rng = torch.Generator(device=self.device).manual_seed(torch.initial_seed() + rank)
+            saved = self._rng_state_to_load
+            if saved is not None and saved.numel() == self._rng.get_state().numel():
+                self._rng.set_state(saved)
+            elif saved is not None:
+                # written on another device type (a CUDA state is 16 bytes, a CPU one 5056): a stream of its own
+                self._rng.manual_seed(derived_seed(saved, rank))
+                log.warning(
+                    f"The checkpoint's random stream was written on another device type than {self.device.type}: "
+                    "reseeded from it, so the resumed run is deterministic but not bit-exact."
+                )
+            self._rng_state_to_load = None
         return self._rng
 
     def latent(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -241,7 +251,7 @@ class AdversarialModule(LightningModule):
         step = self.global_step
         callback = self.trainer.checkpoint_callback
         folder = Path(getattr(callback, "dirpath", None) or self.trainer.default_root_dir)
-        path = folder / f"nonfinite-step={step}.ckpt"
+        path = folder / f"nonfinite-step_{step}.ckpt"
         self.trainer.save_checkpoint(path)
         raise NonFiniteLossError(
             f"train/{phase}_loss became {loss.item()} at step {step} (critic updates {self.critic_updates}, "
@@ -299,14 +309,21 @@ class AdversarialModule(LightningModule):
 
     # ----------------------------------------------------------------- checkpoints
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        # Every rank saves through here (rank 0 writes), so each rank's random stream can be gathered.
+        # Every rank saves through here (rank 0 writes), so each rank's random streams can be gathered.
         state = self.rng.get_state().to(self.device)
-        states = self.all_gather(state) if self.trainer.world_size > 1 else state[None]
+        world = self.trainer.world_size
+        states = self.all_gather(state) if world > 1 else state[None]
+        global_states = [capture_global_rng()]
+        if world > 1:
+            global_states = [None] * world
+            torch.distributed.all_gather_object(global_states, capture_global_rng())
         checkpoint["ganzoo"] = {
             "critic_updates": self.critic_updates,
             "generator_updates": self.generator_updates,
             "rng_states": states.cpu(),
+            "global_rng_states": global_states,
             "config": getattr(self, "run_config", None),
+            "overrides": getattr(self, "run_overrides", None),
         }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
@@ -314,8 +331,54 @@ class AdversarialModule(LightningModule):
         state = checkpoint.get("ganzoo", {})
         self.critic_updates = state.get("critic_updates", 0)
         self.generator_updates = state.get("generator_updates", 0)
+        rank, world = (self.global_rank, self.trainer.world_size) if self._trainer is not None else (0, 1)
         states = state.get("rng_states")
         if states is not None:
-            rank = self.global_rank if self._trainer is not None else 0
-            self._rng_state_to_load = states[rank % len(states)].cpu()
+            saved = states[rank % len(states)].cpu()
+            if len(states) != world:
+                # another number of ranks: each rank gets a stream of its own, derived from the saved ones
+                log.warning(
+                    f"The checkpoint was written by {len(states)} rank(s), this run has {world}: every rank's random "
+                    "stream is reseeded from the saved ones, so the run is deterministic but not bit-exact."
+                )
+                saved = torch.Generator().manual_seed(derived_seed(saved, rank)).get_state()
+            self._rng_state_to_load = saved
+        if self._trainer is not None and checkpoint.get("optimizer_states"):
+            self._retune_saved_optimizers(checkpoint)
+        global_states = state.get("global_rng_states")
+        self._global_rng_to_load = global_states[rank] if global_states and len(global_states) == world else None
         self._rng = None
+
+    def _retune_saved_optimizers(self, checkpoint: dict[str, Any]) -> None:
+        """Lightning restores the optimizers' hyper-parameters from the checkpoint, which would undo a resume
+        with another learning rate or betas; set the configured ones in the saved states instead. A changed
+        learning rate rescales the scheduled one (and the schedulers' base rates) by new / old base rate."""
+        factories = (
+            (self.optimizer_critic, self.critic_parameters, self.scheduler_critic),
+            (self.optimizer_generator, self.generator_parameters, self.scheduler_generator),
+        )
+        schedulers = iter(checkpoint.get("lr_schedulers", []))
+        for saved, (factory, parameters, scheduler) in zip(checkpoint["optimizer_states"], factories, strict=False):
+            scheduler_state = next(schedulers, None) if scheduler is not None else None
+            fresh = factory(parameters()).param_groups
+            for i, (group, new) in enumerate(zip(saved["param_groups"], fresh, strict=False)):
+                base = group.get("initial_lr", group["lr"])
+                if new["lr"] != base:
+                    scale = new["lr"] / base
+                    group["lr"] *= scale
+                    if "initial_lr" in group:
+                        group["initial_lr"] = new["lr"]
+                    for key in ("base_lrs", "_last_lr"):
+                        if scheduler_state and key in scheduler_state:
+                            scheduler_state[key][i] *= scale
+                for key, value in new.items():
+                    if key not in ("params", "lr", "initial_lr") and key in group and group[key] != value:
+                        group[key] = value
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        """The global streams (dropout draws from torch's) are restored here, right before the first step after a
+        resume, so that nothing Lightning draws while it sets the loop up comes between."""
+        if self._global_rng_to_load is not None:
+            if not restore_global_rng(self._global_rng_to_load):
+                log.warning("The checkpoint's CUDA random states are for other devices: left as seeded here.")
+            self._global_rng_to_load = None
