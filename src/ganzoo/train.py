@@ -24,6 +24,7 @@ from ganzoo.config import ConfigError, check_ddp_in_sweep, config_dir, instantia
 from ganzoo.data import DatasetNotFoundError
 from ganzoo.metrics import GenerativeMetrics, InceptionWeightsError, build_metrics
 from ganzoo.models import NonFiniteLossError
+from ganzoo.validate import check_config
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ def check_resume(cfg: DictConfig) -> None:
 def train(cfg: DictConfig, overrides: list[str] | None = None) -> tuple[pl.Trainer, pl.LightningModule]:
     """Build and fit, resuming from `ckpt_path` when set. `overrides`, the command line that composed `cfg`,
     travel in the checkpoints, so that a resume can restore the run's settings from them."""
+    check_config(cfg)
     check_resume(cfg)
     trainer, model, datamodule = build(cfg)
     model.run_overrides = [o for o in overrides or [] if override_key(o) != "ckpt_path"]

@@ -1,0 +1,60 @@
+"""Settings that cannot work are refused before any data is read, in one paragraph that names the key."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import compose_config
+from ganzoo.config import ConfigError
+from ganzoo.validate import check_config
+
+# (overrides, the key or choice the message must name)
+BAD = [
+    (["data.batch_size=-1"], "data.batch_size"),
+    (["data.batch_size=0"], "data.batch_size"),
+    (["data.num_workers=-1"], "data.num_workers"),
+    (["model=cyclegan", "data=mnist"], "data=mnist_usps"),
+    (["model=dcgan", "data=mnist_usps"], "data=mnist or data=usps"),
+    (["model.generator.image_size=32"], "model.generator.image_size=32"),
+    (["model=wgan_gp", "model.critic.channels=3"], "model.critic.channels=3"),
+    (["metrics.extractor.classifier=svhn"], "metrics.extractor.classifier"),
+    (["metrics.num_samples=100", "metrics.batch_size=500"], "metrics.num_samples=100"),
+]
+if not torch.cuda.is_available():
+    # (the tests' own settings pin trainer.accelerator=cpu; typed last, the group's choice is back)
+    BAD += [
+        (["trainer=gpu", "trainer.accelerator=gpu"], "trainer=gpu"),
+        (["trainer=ddp", "trainer.accelerator=gpu"], "trainer=cpu"),
+    ]
+
+
+@pytest.mark.parametrize(("overrides", "named"), BAD, ids=[" ".join(o) for o, _ in BAD])
+def test_a_setting_that_cannot_work_is_refused_by_name(tmp_path: Path, overrides: list[str], named: str):
+    with pytest.raises(ConfigError) as refused:
+        check_config(compose_config(tmp_path, overrides))
+    assert named in str(refused.value)
+
+
+@pytest.mark.parametrize("model", ["gan", "dcgan", "wgan_gp", "otgan", "bigan"])
+def test_every_generative_model_passes_on_mnist_and_cyclegan_on_mnist_usps(tmp_path: Path, model: str):
+    check_config(compose_config(tmp_path, [f"model={model}"]))
+    check_config(compose_config(tmp_path, ["model=cyclegan", "data=mnist_usps"]))
+
+
+@pytest.mark.parametrize("overrides", [["data.batch_size=-1"], ["model=cyclegan", "data=mnist"]])
+def test_the_command_line_exits_1_with_one_paragraph_and_no_traceback(tmp_path: Path, overrides: list[str]):
+    out = subprocess.run(
+        [sys.executable, "-m", "ganzoo.train", *overrides, f"hydra.run.dir={tmp_path}", "data.data_dir=/nonexistent"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert out.returncode == 1
+    assert "Traceback" not in out.stdout + out.stderr
+    # refused before the data was read: the data folder does not even exist
+    errors = [line for line in (out.stdout + out.stderr).splitlines() if "ERROR" in line]
+    assert len(errors) == 1 and ("data.batch_size" in errors[0] or "data=mnist_usps" in errors[0])
