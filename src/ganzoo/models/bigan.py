@@ -142,9 +142,13 @@ class BiGAN(AdversarialModule):
         held-out split and the logged value is the mean over processes."""
         super().on_validation_epoch_end()
         values = {}
-        if self._errors:
+        has_errors, has_codes = bool(self._errors), sum(len(c) for c in self._codes) > 1
+        if self.trainer.world_size > 1:  # every rank must log the same keys, or sync_dist waits forever
+            has_errors = self.trainer.strategy.reduce_boolean_decision(has_errors, all=True)
+            has_codes = self.trainer.strategy.reduce_boolean_decision(has_codes, all=True)
+        if has_errors:
             values["val/reconstruction_error"] = torch.cat(self._errors).mean()
-        if sum(len(c) for c in self._codes) > 1:
+        if has_codes:
             codes, labels = torch.cat(self._codes), torch.cat(self._labels)
             values["val/probe_acc"] = torch.tensor(nearest_neighbour_accuracy(codes, labels), device=self.device)
         self._codes, self._labels, self._errors = [], [], []
