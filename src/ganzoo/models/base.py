@@ -256,7 +256,8 @@ class AdversarialModule(LightningModule):
         raise NonFiniteLossError(
             f"train/{phase}_loss became {loss.item()} at step {step} (critic updates {self.critic_updates}, "
             f"generator updates {self.generator_updates}). The weights before this update are in {path}. "
-            "Try a lower learning rate or check the data; model.stop_on_nonfinite=false trains on regardless."
+            f"Go on from it with a lower learning rate (python -m ganzoo.train ckpt_path={path} "
+            f"model.optimizer_{phase}.lr=...), or check the data; model.stop_on_nonfinite=false trains on regardless."
         )
 
     # ----------------------------------------------------------------- validation: generative metrics
