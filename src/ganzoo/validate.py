@@ -28,9 +28,7 @@ def _check_data(data: Mapping[str, Any]) -> None:
         raise ConfigError(f"data.batch_size must be a whole number >= 1 (images per step), got {batch_size!r}.")
     workers = data.get("num_workers")
     if workers is not None and (not isinstance(workers, int) or workers < 0):
-        raise ConfigError(
-            f"data.num_workers must be >= 0 (0 loads batches in the training process), got {workers!r}."
-        )
+        raise ConfigError(f"data.num_workers must be >= 0 (0 loads batches in the training process), got {workers!r}.")
 
 
 def _data_name(data: Mapping[str, Any]) -> str:
