@@ -15,7 +15,7 @@ from lightning.pytorch import Callback
 
 from conftest import DATA_DIR, QUIET, compose_config
 from ganzoo.config import config_dir
-from ganzoo.models import NonFiniteLossError
+from ganzoo.models import GAN, WGAN, AdversarialModule, NonFiniteLossError
 from ganzoo.train import build, resume_config, train
 from helpers import SMALL_DATA
 
@@ -228,3 +228,28 @@ def test_ctrl_c_keeps_last_ckpt_exact_and_saves_the_latest_weights_apart(tmp_pat
     train(compose_config(tmp_path / "resumed", [*KILL_RUN, "trainer.max_steps=8", f"ckpt_path={folder / 'last.ckpt'}"]))
     train(compose_config(tmp_path / "straight", [*KILL_RUN, "trainer.max_steps=8"]))
     assert_same_state(state(tmp_path / "straight"), state(tmp_path / "resumed"))
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_load_from_checkpoint_gives_the_trained_module_for_every_model(tmp_path: Path, model: str):
+    _, trained = train(compose_config(tmp_path, [f"model={model}", *MODELS[model], "trainer.max_steps=2"]))
+    last = tmp_path / "checkpoints" / "last.ckpt"
+    loaded = type(trained).load_from_checkpoint(last)
+    assert type(loaded) is type(trained) and not loaded.training
+    assert type(AdversarialModule.load_from_checkpoint(last)) is type(trained)
+    trained.eval()
+    if hasattr(trained, "domains"):
+        images = torch.rand(3, 1, 28, 28) * 2 - 1
+        assert torch.equal(trained.translate(images, "mnist"), loaded.translate(images, "mnist"))
+    else:
+        noise = trained.latent(3, torch.Generator().manual_seed(0))
+        assert torch.equal(trained.network("generator")(noise), loaded.network("generator")(noise))
+
+
+def test_load_from_checkpoint_refuses_another_class_and_hyper_parameter_overrides(tmp_path: Path):
+    train(compose_config(tmp_path, ["model=dcgan", *MODELS["dcgan"], "trainer.max_steps=2"]))
+    last = tmp_path / "checkpoints" / "last.ckpt"
+    with pytest.raises(TypeError, match="holds a GAN, not a WGAN"):
+        WGAN.load_from_checkpoint(last)
+    with pytest.raises(TypeError, match="no hyper-parameter overrides"):
+        GAN.load_from_checkpoint(last, n_critic=2)

@@ -309,6 +309,27 @@ class AdversarialModule(LightningModule):
         return [critic_opt, generator_opt], schedulers
 
     # ----------------------------------------------------------------- checkpoints
+    @classmethod
+    def load_from_checkpoint(  # type: ignore[override]
+        cls, checkpoint_path: str | Path, map_location: Any = None, **kwargs: Any
+    ) -> "AdversarialModule":
+        """The trained module, in eval mode, as Lightning users expect: `GAN.load_from_checkpoint(path)`.
+
+        The networks are objects built from the run config that every ganzoo checkpoint carries, not
+        hyper-parameters that Lightning could pass to `__init__`; so this rebuilds them from that config.
+        """
+        from ganzoo.checkpoint import load_model  # ganzoo.checkpoint imports the models
+
+        if kwargs:
+            raise TypeError(
+                f"{cls.__name__}.load_from_checkpoint rebuilds the model from the run config in the checkpoint and "
+                f"takes no hyper-parameter overrides; got {sorted(kwargs)}."
+            )
+        model, _ = load_model(checkpoint_path)
+        if not isinstance(model, cls):
+            raise TypeError(f"{checkpoint_path} holds a {type(model).__name__}, not a {cls.__name__}.")
+        return model.to(map_location) if map_location is not None else model
+
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # Every rank saves through here (rank 0 writes), so each rank's random streams can be gathered.
         state = self.rng.get_state().to(self.device)
