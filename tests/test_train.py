@@ -11,6 +11,7 @@ from lightning.pytorch import Callback
 from conftest import requires_mnist
 from ganzoo.checkpoint import resume_changes
 from ganzoo.config import ConfigError
+from ganzoo.events import read_scalars
 from ganzoo.models import NonFiniteLossError
 from ganzoo.train import build, train
 from helpers import SMALL_DATA, TINY, fit_on_two_ranks, fit_recording
@@ -198,3 +199,24 @@ def test_last_checkpoint_is_written_when_training_stops_for_any_reason(make_conf
     assert trainer.global_step == expected == state["global_step"]
     for key, value in state["state_dict"].items():
         assert torch.equal(value, trainer.lightning_module.state_dict()[key]), key
+
+
+def test_best_checkpoint_keeps_the_checkpoint_of_the_lowest_val_fid(make_config):
+    cfg = make_config(
+        *TINY["dcgan"],
+        *SMALL_DATA,
+        "callbacks=[default,best_checkpoint]",
+        "callbacks.best_checkpoint.save_top_k=1",
+        "metrics.every_n_steps=2",
+        "metrics.num_samples=64",
+        "metrics.batch_size=32",
+        "metrics.kid_subset_size=16",
+        "trainer.max_steps=8",
+    )
+    trainer, _ = train(cfg)
+    fids = read_scalars(cfg.paths.output_dir)["val/fid"]
+    assert len(fids) == 4
+    best_step, best_fid = min(fids, key=lambda pair: pair[1])
+    (saved,) = (Path(cfg.paths.output_dir) / "checkpoints" / "best").glob("*.ckpt")
+    assert saved.name == f"step_{best_step + 1}.ckpt"  # events count from 0, checkpoints after the update
+    assert math.isclose(float(trainer.checkpoint_callbacks[-1].best_model_score), best_fid, rel_tol=1e-6)

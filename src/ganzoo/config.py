@@ -42,10 +42,17 @@ def schedule_steps(constant: int, decay: int, n_critic: int = 1, n_gen: int = 1)
     return -(-(constant + decay) * (n_critic + n_gen) // n_gen)
 
 
+def objective_mode(metric: str) -> str:
+    """Whether a logged metric improves downwards ("min": FID, KID, losses) or upwards ("max": IS, accuracies)."""
+    name = metric.rsplit("/", 1)[-1]
+    return "max" if name in ("is", "modes", "precision", "recall", "density", "coverage") or "acc" in name else "min"
+
+
 # Registered on import, before Hydra resolves them: conf/hydra/default.yaml names sweep folders through the first,
-# conf/schedule/ sets trainer.max_steps through the second.
+# conf/schedule/ sets trainer.max_steps through the second, conf/callbacks/best_checkpoint.yaml its mode by the third.
 OmegaConf.register_new_resolver("ganzoo.dirname", short_dirname, replace=True)
 OmegaConf.register_new_resolver("ganzoo.schedule_steps", schedule_steps, replace=True)
+OmegaConf.register_new_resolver("ganzoo.objective_mode", objective_mode, replace=True)
 
 
 def instantiate_dict(cfg: DictConfig | None) -> list[Any]:
