@@ -76,3 +76,25 @@ def test_a_run_folder_then_a_resume_from_its_last_checkpoint(tmp_path: Path):
     said = out.stdout + out.stderr
     assert out.returncode == 1 and "Traceback" not in said
     assert "model.n_critic: 1 -> 3" in said and str(first / ".hydra" / "overrides.yaml") in said
+
+
+def test_debug_fdr_runs_one_batch_writes_no_checkpoint_and_exits_0(tmp_path: Path):
+    out = ganzoo("debug=fdr", *TINY_RUN, f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "`Trainer.fit` stopped: `max_steps=1` reached" in out.stdout + out.stderr
+    assert not list((tmp_path / "run").rglob("*.ckpt"))
+
+
+NOISE = ["weights_only", "litlogger", "FLOPs", "Epoch 0/-2", "critic_los…", "Traceback", "LeafSpec"]
+
+
+def test_a_run_prints_none_of_the_known_noise_and_its_train_log_holds_lightnings_lines(tmp_path: Path):
+    run = tmp_path / "run"
+    args = [*TINY_RUN, "trainer.enable_progress_bar=true", "trainer.max_epochs=-1", "trainer.max_steps=3"]
+    out = ganzoo(*args, "metrics=none", f"hydra.run.dir={run}", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    printed = out.stdout + out.stderr
+    assert [noise for noise in NOISE if noise in printed] == []
+    assert "generator: DCGANGenerator" in printed  # the one-line network summary
+    log = (run / "train.log").read_text()
+    assert "`Trainer.fit` stopped: `max_steps=3` reached" in log and "Seed set to 0" in log

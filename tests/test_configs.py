@@ -109,16 +109,17 @@ def test_digit_metrics_refuse_cifar10(make_config):
 
 
 def test_callbacks_compose_one_file_each_and_can_be_added_or_removed(make_config):
-    assert list(make_config().callbacks) == ["model_checkpoint", "sample_grid", "lr_monitor"]
+    default = ["model_checkpoint", "sample_grid", "lr_monitor", "rich_progress_bar", "model_summary"]
+    assert list(make_config().callbacks) == default
     added = make_config("callbacks=[default,best_checkpoint]")
-    assert list(added.callbacks) == ["model_checkpoint", "sample_grid", "lr_monitor", "best_checkpoint"]
+    assert list(added.callbacks) == [*default, "best_checkpoint"]
     assert (added.callbacks.best_checkpoint.monitor, added.callbacks.best_checkpoint.mode) == ("val/fid", "min")
     translation = make_config("model=cyclegan", "data=mnist_usps", "callbacks=[default,best_checkpoint]")
     assert (translation.callbacks.best_checkpoint.monitor, translation.callbacks.best_checkpoint.mode) == (
         "val/acc",
         "max",
     )
-    assert list(make_config("~callbacks.sample_grid").callbacks) == ["model_checkpoint", "lr_monitor"]
+    assert list(make_config("~callbacks.sample_grid").callbacks) == [c for c in default if c != "sample_grid"]
     assert list(make_config("callbacks=[model_checkpoint,rich_progress_bar]").callbacks) == [
         "model_checkpoint",
         "rich_progress_bar",

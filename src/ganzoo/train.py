@@ -10,6 +10,7 @@ import lightning.pytorch as pl
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from hydra.utils import instantiate
+from lightning.pytorch.callbacks import ProgressBar as ProgressBarBase
 from omegaconf import DictConfig, OmegaConf
 
 from ganzoo.checkpoint import (
@@ -24,12 +25,15 @@ from ganzoo.config import ConfigError, check_ddp_in_sweep, config_dir, instantia
 from ganzoo.data import DatasetNotFoundError
 from ganzoo.metrics import GenerativeMetrics, InceptionWeightsError, build_metrics
 from ganzoo.models import NonFiniteLossError
+from ganzoo.terminal import route_lightning_logs, show_config
 from ganzoo.validate import check_config
 
 log = logging.getLogger(__name__)
 
 # Manual optimization saves checkpoints after the step's update, which is what resuming wants.
 warnings.filterwarnings("ignore", message=".*no pre-optimization state was saved.*")
+# Lightning's own use of a deprecated torch.utils._pytree API, at every fit: nothing a user can act on.
+warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)` is deprecated.*")
 
 
 def build(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule, pl.LightningDataModule]:
@@ -41,9 +45,12 @@ def build(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule, pl.Lightning
     model.run_config = OmegaConf.to_container(cfg, resolve=True)
     model.attach_metrics(metrics)
     loggers = instantiate_dict(cfg.get("logger"))
+    callbacks = instantiate_dict(cfg.get("callbacks"))
+    if not cfg.trainer.get("enable_progress_bar", True):  # Lightning refuses a bar callback with the bar off
+        callbacks = [c for c in callbacks if not isinstance(c, ProgressBarBase)]
     trainer = instantiate(
         cfg.trainer,
-        callbacks=instantiate_dict(cfg.get("callbacks")),
+        callbacks=callbacks,
         logger=loggers or False,
         **validation_schedule(metrics),
     )
@@ -106,7 +113,8 @@ def train(cfg: DictConfig, overrides: list[str] | None = None) -> tuple[pl.Train
     check_resume(cfg)
     trainer, model, datamodule = build(cfg)
     model.run_overrides = [o for o in overrides or [] if override_key(o) != "ckpt_path"]
-    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    # weights_only=False: ganzoo checkpoints hold loop and random states besides tensors (its own files)
+    trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=False)
     return trainer, model
 
 
@@ -137,6 +145,9 @@ KNOWN_ERRORS = (ConfigError, DatasetNotFoundError, NonFiniteLossError, Inception
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="train")
 def main(cfg: DictConfig) -> float | None:
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
+    route_lightning_logs()
+    if cfg.get("print_config", True):
+        show_config(cfg)
     try:
         check_ddp_in_sweep(cfg, multirun=multirun)
         typed = list(HydraConfig.get().overrides.task)

@@ -34,10 +34,10 @@ class ResumableCheckpoint(ModelCheckpoint):
         # a non-finite loss has saved its own nonfinite-step_<N>.ckpt already
         if not self.save_interrupted or self.dirpath is None or isinstance(exception, NonFiniteLossError):
             return
-        if not trainer.training or trainer.global_step == 0:  # nothing trained yet (e.g. a failed restore)
+        if not trainer.training or trainer.global_step == 0 or trainer.fast_dev_run:  # nothing worth keeping
             return
         path = Path(self.dirpath) / f"interrupted-step_{trainer.global_step}{self.FILE_EXTENSION}"
-        trainer.save_checkpoint(path)
+        trainer.save_checkpoint(path, weights_only=False)
         rank_zero_info(
             f"{type(exception).__name__}: weights saved to {path} (mid-step: resumes, not bit-exactly); "
             f"{Path(self.dirpath) / 'last.ckpt'} resumes exactly from the last periodic save."
@@ -54,6 +54,8 @@ class ResumableCheckpoint(ModelCheckpoint):
             self._save_last_now(trainer)
 
     def _save_last_now(self, trainer: Trainer) -> None:
-        if self.save_last and self.dirpath is not None:
-            trainer.save_checkpoint(Path(self.dirpath) / f"{self.CHECKPOINT_NAME_LAST}{self.FILE_EXTENSION}")
+        if self.save_last and self.dirpath is not None and not trainer.fast_dev_run:
+            trainer.save_checkpoint(
+                Path(self.dirpath) / f"{self.CHECKPOINT_NAME_LAST}{self.FILE_EXTENSION}", weights_only=False
+            )
             self._final_step = trainer.global_step

@@ -47,7 +47,9 @@ class WallClockMarks(Callback):
         self._pause()
         while self.marks and self._elapsed / 60 >= self.marks[0]:
             mark = self.marks.pop(0)
-            trainer.save_checkpoint(Path(trainer.default_root_dir) / self.folder / f"minute_{mark:g}.ckpt")
+            trainer.save_checkpoint(
+                Path(trainer.default_root_dir) / self.folder / f"minute_{mark:g}.ckpt", weights_only=False
+            )
         if not self.marks and self.stop:
             trainer.should_stop = True
         self._since = time.perf_counter()

@@ -21,6 +21,7 @@ config group), the held-out split's real statistics are gathered once and every 
 """
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -252,7 +253,7 @@ class AdversarialModule(LightningModule):
         callback = self.trainer.checkpoint_callback
         folder = Path(getattr(callback, "dirpath", None) or self.trainer.default_root_dir)
         path = folder / f"nonfinite-step_{step}.ckpt"
-        self.trainer.save_checkpoint(path)
+        self.trainer.save_checkpoint(path, weights_only=False)
         raise NonFiniteLossError(
             f"train/{phase}_loss became {loss.item()} at step {step} (critic updates {self.critic_updates}, "
             f"generator updates {self.generator_updates}). The weights before this update are in {path}. "
@@ -288,11 +289,17 @@ class AdversarialModule(LightningModule):
         if metrics is None:
             return
         metrics.has_real = True
+        start = time.perf_counter()
+        if self.global_rank == 0:  # tens of seconds on a CPU: say so, rather than leave the bar frozen
+            log.info(f"step {self.global_step}: generating {metrics.num_samples} samples for the metrics ...")
         with eval_mode(self):
             metrics.update_generated(self.sample, self.device, self.global_rank, self.trainer.world_size)
         values = metrics.compute()
         metrics.reset()
         self.log_dict({f"val/{k}": v for k, v in values.items() if k in LOGGED}, sync_dist=True)
+        if self.global_rank == 0:
+            shown = ", ".join(f"{k} {values[k]:.4g}" for k in ("fid", "is", "kid", "modes") if k in values)
+            log.info(f"step {self.global_step}: {shown} ({time.perf_counter() - start:.0f} s)")
 
     # ----------------------------------------------------------------- optimizers
     def configure_optimizers(self) -> Any:
