@@ -57,10 +57,10 @@ def evaluate(checkpoint: Path, threads: int, weights: str = "ema") -> dict:
         sys.executable, "-m", "ganzoo.evaluate", f"ckpt_path={checkpoint}", f"hydra.run.dir={out}", f"weights={weights}"
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    command.append(f"out={out / 'metrics.json'}")
+    out.mkdir(parents=True, exist_ok=True)
     subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True)
-    report = json.loads((checkpoint.parent / "metrics.json").read_text())
-    (checkpoint.parent / "metrics.json").rename(out / "metrics.json")
-    return report
+    return json.loads((out / "metrics.json").read_text())
 
 
 def measure(name: str, key: str, minutes: list[float], threads: int, extra: list[str]) -> dict:

@@ -13,7 +13,7 @@ from conftest import DATA_DIR, compose_config
 from ganzoo.checkpoint import load_model
 from ganzoo.config import config_dir
 from ganzoo.data import SyntheticDataModule
-from ganzoo.evaluate import evaluate, table
+from ganzoo.evaluate import evaluate, table, weights_hash
 from ganzoo.metrics import DigitExtractor
 from ganzoo.train import train
 from helpers import TINY
@@ -53,9 +53,12 @@ def test_evaluate_writes_metrics_json_with_the_fid_of_the_checkpoint(checkpoint,
         tmp_path, f"ckpt_path={checkpoint}", "metrics.num_samples=300", "metrics.batch_size=128", "metrics.seed=7"
     )
     report = evaluate(cfg)
-    written = json.loads((checkpoint.parent / "metrics.json").read_text())
-    assert written == report
-    assert report["step"] == 4 and report["split"] == "test" and report["features"] == "DigitExtractor"
+    path = Path(report.pop("written_to"))
+    assert path == checkpoint.parent / "eval_last_test_DigitExtractor-mnist_raw.json"
+    assert json.loads(path.read_text()) == report
+    assert report["step"] == 4 and report["split"] == "test" and report["features"] == "DigitExtractor-mnist"
+    assert report["features_sha256"] == weights_hash(DigitExtractor("mnist"))
+    assert report["features_sha256"] != weights_hash(DigitExtractor("usps"))
     assert report["num_samples"] == 300 and report["num_real"] == 256
     for key in ("fid", "is", "kid", "modes"):
         assert key in table(report)
@@ -74,3 +77,13 @@ def test_evaluate_writes_metrics_json_with_the_fid_of_the_checkpoint(checkpoint,
 def test_evaluate_refuses_metrics_none(checkpoint, tmp_path):
     with pytest.raises(ValueError, match="nothing to evaluate"):
         evaluate(evaluate_config(tmp_path, f"ckpt_path={checkpoint}", "metrics=none"))
+
+
+@pytest.mark.filterwarnings("ignore:Matrix is singular")
+def test_evaluations_of_other_splits_leave_their_own_files(checkpoint, tmp_path):
+    common = [f"ckpt_path={checkpoint}", "metrics.num_samples=128", "metrics.batch_size=128"]
+    test = evaluate(evaluate_config(tmp_path, *common, "split=test"))
+    val = evaluate(evaluate_config(tmp_path, *common, "split=val"))
+    assert test["written_to"] != val["written_to"]
+    assert json.loads(Path(test["written_to"]).read_text())["split"] == "test"
+    assert json.loads(Path(val["written_to"]).read_text())["split"] == "val"

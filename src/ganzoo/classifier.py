@@ -77,7 +77,11 @@ def main(cfg: DictConfig) -> float:
     datamodule = instantiate(cfg.data)
     dataset = datamodule.name.lower()
     net, scores = fit_classifier(cfg, datamodule)
-    out = Path(cfg.out) if cfg.out else weights_path(dataset if dataset in CLASSIFIERS else "mnist")
+    if cfg.replace_shipped:
+        out = weights_path(dataset if dataset in CLASSIFIERS else "mnist")
+        log.warning(f"Replacing the shipped classifier {out}: every digit FID, IS and KID from now on uses it.")
+    else:
+        out = Path(cfg.out) if cfg.out else Path(cfg.paths.output_dir) / f"{dataset}.pt"
     save_digit_classifier(net, out, dataset=dataset, epochs=cfg.epochs, seed=cfg.seed, **scores)
     log.info(f"{dataset}: test accuracy {scores['test_accuracy']:.4f}; weights written to {out}")
     return scores["test_accuracy"]

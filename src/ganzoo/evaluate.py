@@ -1,9 +1,11 @@
 """`python -m ganzoo.evaluate ckpt_path=... [metrics=digits|inception]`: FID, IS, KID of a checkpoint's generator.
 
 Runs the same validation as training (so any trainer, e.g. trainer=ddp_cpu, works), against the test split by
-default, prints a table and writes metrics.json next to the checkpoint.
+default, prints a table and writes it next to the checkpoint as eval_<checkpoint>_<split>_<features>_<weights>.json
+(or to `out=`), so that evaluations with other splits, features or weights do not overwrite each other.
 """
 
+import hashlib
 import json
 import logging
 import sys
@@ -24,7 +26,7 @@ log = logging.getLogger(__name__)
 
 
 def evaluate(cfg: DictConfig) -> dict:
-    """Metrics of the checkpoint `cfg.ckpt_path`, also written to metrics.json beside it."""
+    """Metrics of the checkpoint `cfg.ckpt_path`, also written to `report_path(cfg, report)`."""
     model, run = load_model(cfg.ckpt_path)
     model.use_weights(cfg.weights)
     with open_dict(cfg):  # the run's own data settings, with this machine's data folder
@@ -46,7 +48,9 @@ def evaluate(cfg: DictConfig) -> dict:
     report: dict[str, float | int | str] = {
         "checkpoint": str(path.resolve()),
         "step": model.critic_updates + model.generator_updates,
-        "features": cfg.metrics.extractor._target_.rsplit(".", 1)[-1],
+        "features": feature_name(metrics.extractor),
+        # which weights made the features: another classifier gives other FIDs
+        "features_sha256": weights_hash(metrics.extractor),
         "split": cfg.split,
         "weights": "ema" if model.ema is not None and model.weights == "ema" else "raw",
         # two-domain data (CycleGAN) gives one loader per domain, and every real image is translated once
@@ -56,8 +60,32 @@ def evaluate(cfg: DictConfig) -> dict:
     }
     if isinstance(model.metrics, TranslationMetrics):
         report.update(per_class(model.confusion))
-    (path.parent / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
+    out = report_path(cfg, report)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    report["written_to"] = str(out)
     return report
+
+
+def feature_name(extractor: torch.nn.Module) -> str:
+    """`DigitExtractor-mnist`, `InceptionExtractor`: the features' class and, for digits, the classifier."""
+    classifier = getattr(extractor, "classifier", None)
+    return type(extractor).__name__ + (f"-{classifier}" if isinstance(classifier, str) else "")
+
+
+def weights_hash(module: torch.nn.Module) -> str:
+    """SHA-256 over the module's tensors in state-dict order: equal exactly when the weights are."""
+    digest = hashlib.sha256()
+    for name, tensor in module.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def report_path(cfg: DictConfig, report: dict) -> Path:
+    if cfg.get("out"):
+        return Path(cfg.out).expanduser()
+    checkpoint = Path(cfg.ckpt_path).expanduser()
+    return checkpoint.parent / f"eval_{checkpoint.stem}_{report['split']}_{report['features']}_{report['weights']}.json"
 
 
 def per_class(confusion: dict[str, torch.Tensor]) -> dict[str, list]:
@@ -87,7 +115,7 @@ def main(cfg: DictConfig) -> float:
         log.error(str(error))
         sys.exit(1)
     print(table(report))
-    print(f"written to {Path(cfg.ckpt_path).expanduser().parent / 'metrics.json'}")
+    print(f"written to {report.pop('written_to')}")
     return float(report["fid"])
 
 
