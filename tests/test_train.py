@@ -220,3 +220,25 @@ def test_best_checkpoint_keeps_the_checkpoint_of_the_lowest_val_fid(make_config)
     (saved,) = (Path(cfg.paths.output_dir) / "checkpoints" / "best").glob("*.ckpt")
     assert saved.name == f"step_{best_step + 1}.ckpt"  # events count from 0, checkpoints after the update
     assert math.isclose(float(trainer.checkpoint_callbacks[-1].best_model_score), best_fid, rel_tol=1e-6)
+
+
+def test_the_event_file_holds_an_hparams_summary_with_the_results_and_a_custom_scalars_layout(make_config):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from tensorboard.plugins.custom_scalar import layout_pb2
+    from tensorboard.plugins.hparams import plugin_data_pb2
+
+    cfg = make_config(*TINY["dcgan"], *SMALL_DATA, "trainer.max_steps=2", "model.n_critic=2")
+    train(cfg)
+    (events,) = Path(cfg.paths.output_dir).glob("events.out.tfevents.*")
+    accumulator = EventAccumulator(str(events))
+    accumulator.Reload()
+    content = accumulator.PluginTagToContent("hparams")
+    experiment = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/experiment"]).experiment
+    assert {"val/fid", "val/is", "val/modes", "train/critic_loss"} <= {m.name.tag for m in experiment.metric_infos}
+    session = plugin_data_pb2.HParamsPluginData.FromString(content["_hparams_/session_start_info"]).session_start_info
+    assert session.hparams["model.n_critic"].number_value == 2
+    assert session.hparams["model._target_"].string_value == "ganzoo.models.GAN"
+    (event,) = accumulator.Tensors("custom_scalars__config__")  # the layout travels as a string tensor
+    layout = layout_pb2.Layout.FromString(event.tensor_proto.string_val[0])
+    charts = {chart.title: list(chart.multiline.tag) for category in layout.category for chart in category.chart}
+    assert charts["real vs fake"] == [r"train/critic_(real|fake)$"]

@@ -37,17 +37,21 @@ def run_config(checkpoint: dict[str, Any]) -> dict[str, Any]:
 FREE_ON_RESUME = frozenset({"data_dir", "num_workers", "download"})
 
 
-def _flat(tree: Any, prefix: str = "") -> dict[str, Any]:
+def flat_settings(tree: Any, prefix: str = "") -> dict[str, Any]:
     """Nested settings as {"model.critic.width": 4, ...}."""
     if not isinstance(tree, Mapping):
         return {prefix: tree}
-    return {k: v for key, value in tree.items() for k, v in _flat(value, f"{prefix}.{key}" if prefix else key).items()}
+    return {
+        k: v
+        for key, value in tree.items()
+        for k, v in flat_settings(value, f"{prefix}.{key}" if prefix else key).items()
+    }
 
 
 def resume_changes(saved: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
     """`key: saved -> current` for each `model` and `data` setting in which a resumed run differs from the run
     that wrote its checkpoint (trainer, logger and callback settings may change: e.g. max_steps to go on)."""
-    old, new = (_flat({k: config.get(k) for k in ("model", "data")}) for config in (saved, current))
+    old, new = (flat_settings({k: config.get(k) for k in ("model", "data")}) for config in (saved, current))
     pairs = ((key, old.get(key, "<absent>"), new.get(key, "<absent>")) for key in sorted(old.keys() | new.keys()))
     return [f"{key}: {a} -> {b}" for key, a, b in pairs if a != b and key.rsplit(".", 1)[-1] not in FREE_ON_RESUME]
 

@@ -11,6 +11,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ProgressBar as ProgressBarBase
+from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
 from ganzoo.checkpoint import (
@@ -25,6 +26,7 @@ from ganzoo.config import ConfigError, check_ddp_in_sweep, config_dir, instantia
 from ganzoo.data import DatasetNotFoundError
 from ganzoo.metrics import GenerativeMetrics, InceptionWeightsError, build_metrics
 from ganzoo.models import NonFiniteLossError
+from ganzoo.tensorboard import write_run_summary
 from ganzoo.terminal import route_lightning_logs, show_config
 from ganzoo.validate import check_config
 
@@ -56,6 +58,8 @@ def build(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule, pl.Lightning
     )
     for logger in loggers:
         logger.log_hyperparams(model.run_config)
+        if isinstance(logger, TensorBoardLogger):
+            write_run_summary(logger, model.run_config)
     return trainer, model, datamodule
 
 
