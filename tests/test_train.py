@@ -242,3 +242,33 @@ def test_the_event_file_holds_an_hparams_summary_with_the_results_and_a_custom_s
     layout = layout_pb2.Layout.FromString(event.tensor_proto.string_val[0])
     charts = {chart.title: list(chart.multiline.tag) for category in layout.category for chart in category.chart}
     assert charts["real vs fake"] == [r"train/critic_(real|fake)$"]
+
+
+def test_an_mlflow_run_has_its_scalars_and_the_sample_grids_in_the_local_store(make_config, tmp_path, monkeypatch):
+    pytest.importorskip("mlflow")
+    from mlflow.tracking import MlflowClient
+
+    store = tmp_path / "mlruns"
+    monkeypatch.setenv("GANZOO_MLRUNS", str(store))
+    cfg = make_config(
+        *TINY["dcgan"], *SMALL_DATA, "logger=mlflow", "trainer.max_steps=4", "callbacks.sample_grid.every_n_steps=2"
+    )
+    trainer, _ = train(cfg)
+    client = MlflowClient(tracking_uri=f"file:{store}")
+    run_id = trainer.logger.run_id
+    history = client.get_metric_history(run_id, "train/critic_loss")
+    assert [m.step for m in history] == [0, 1, 2, 3]
+    assert client.get_run(run_id).data.params["model/_target_"] == "ganzoo.models.GAN"  # Lightning joins with /
+    grids = {Path(a.path).name for a in client.list_artifacts(run_id, "samples")}
+    assert {"step_0000002.png", "step_0000004.png"} <= grids
+
+
+def test_an_offline_wandb_run_writes_its_run_folder(make_config, monkeypatch):
+    pytest.importorskip("wandb")
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    cfg = make_config(*TINY["dcgan"], *SMALL_DATA, "logger=wandb", "trainer.max_steps=2")
+    trainer, _ = train(cfg)
+    trainer.logger.experiment.finish()
+    (run,) = (Path(cfg.paths.output_dir) / "wandb").glob("offline-run-*")
+    assert list(run.glob("*.wandb"))

@@ -58,3 +58,14 @@ def test_the_command_line_exits_1_with_one_paragraph_and_no_traceback(tmp_path: 
     # refused before the data was read: the data folder does not even exist
     errors = [line for line in (out.stdout + out.stderr).splitlines() if "ERROR" in line]
     assert len(errors) == 1 and ("data.batch_size" in errors[0] or "data=mnist_usps" in errors[0])
+
+
+@pytest.mark.parametrize(("logger", "extra"), [("mlflow", ".[mlflow]"), ("wandb", ".[wandb]")])
+def test_an_optional_logger_without_its_package_names_the_extra(tmp_path: Path, monkeypatch, logger: str, extra: str):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == logger else real(name, *a))
+    with pytest.raises(ConfigError) as refused:
+        check_config(compose_config(tmp_path, [f"logger={logger}"]))
+    assert str(refused.value) == f"logger={logger} needs the {logger} package: pip install -e '{extra}'."

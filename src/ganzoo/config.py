@@ -53,6 +53,7 @@ def objective_mode(metric: str) -> str:
 OmegaConf.register_new_resolver("ganzoo.dirname", short_dirname, replace=True)
 OmegaConf.register_new_resolver("ganzoo.schedule_steps", schedule_steps, replace=True)
 OmegaConf.register_new_resolver("ganzoo.objective_mode", objective_mode, replace=True)
+OmegaConf.register_new_resolver("ganzoo.basename", lambda path: Path(str(path)).name, replace=True)
 
 
 def instantiate_dict(cfg: DictConfig | None) -> list[Any]:

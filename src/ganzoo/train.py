@@ -1,6 +1,7 @@
 """`python -m ganzoo.train [group=option ...] [key=value ...]`: compose a config, train, return the metric."""
 
 import logging
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -46,6 +47,7 @@ def build(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule, pl.Lightning
     model = instantiate(cfg.model)
     model.run_config = OmegaConf.to_container(cfg, resolve=True)
     model.attach_metrics(metrics)
+    allow_mlflow_file_store(cfg.get("logger"))
     loggers = instantiate_dict(cfg.get("logger"))
     callbacks = instantiate_dict(cfg.get("callbacks"))
     if not cfg.trainer.get("enable_progress_bar", True):  # Lightning refuses a bar callback with the bar off
@@ -84,6 +86,15 @@ def resume_config(cfg: DictConfig, typed: list[str]) -> DictConfig:
     restored = [o for o in overrides if o not in typed]
     log.info(f"Resuming {cfg.ckpt_path} with its run's settings: {' '.join(restored) or '(the defaults)'}")
     return hydra.compose(config_name="train", overrides=overrides)
+
+
+def allow_mlflow_file_store(loggers: DictConfig | None) -> None:
+    """MLflow 3 refuses a local file store (`file:` tracking URI) unless MLFLOW_ALLOW_FILE_STORE is set;
+    logger=mlflow asks for exactly that store, so allow it (an explicit setting of the variable wins)."""
+    for logger in (loggers or {}).values():
+        if logger and str(logger.get("_target_", "")).endswith("MLFlowLogger"):
+            if str(logger.get("tracking_uri", "")).startswith("file:"):
+                os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
 
 
 def check_resume(cfg: DictConfig) -> None:

@@ -1,5 +1,6 @@
 """Settings that cannot work, refused before any data is read, each in one paragraph that names its key."""
 
+import importlib.util
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ def check_config(cfg: DictConfig) -> None:
     _check_model_fits_data(resolved.get("model") or {}, resolved.get("data") or {})
     _check_trainer(resolved.get("trainer") or {})
     _check_metrics(resolved.get("metrics") or {})
+    _check_loggers(resolved.get("logger") or {})
 
 
 def _check_data(data: Mapping[str, Any]) -> None:
@@ -82,3 +84,15 @@ def _check_metrics(metrics: Mapping[str, Any]) -> None:
             f"{batch_size}); FID and KID on so few samples mean little. Raise metrics.num_samples (10000 is "
             "the standard) or lower metrics.batch_size."
         )
+
+
+# Loggers whose package is an optional extra: (class name, module, extra).
+OPTIONAL_LOGGERS = (("MLFlowLogger", "mlflow", "mlflow"), ("WandbLogger", "wandb", "wandb"))
+
+
+def _check_loggers(loggers: Mapping[str, Any]) -> None:
+    for name, logger in loggers.items():
+        target = str((logger or {}).get("_target_", ""))
+        for cls, module, extra in OPTIONAL_LOGGERS:
+            if target.endswith(cls) and importlib.util.find_spec(module) is None:
+                raise ConfigError(f"logger={name} needs the {module} package: pip install -e '.[{extra}]'.")

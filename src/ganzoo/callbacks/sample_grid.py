@@ -1,11 +1,12 @@
-"""Saves a grid of `preview` images every N steps: to TensorBoard and as PNG files under the run folder."""
+"""Saves a grid of `preview` images every N steps: as PNG files under the run folder and to every logger that
+takes images (TensorBoard, MLflow, Weights & Biases)."""
 
 from pathlib import Path
 from typing import Any
 
 import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
-from lightning.pytorch.loggers import TensorBoardLogger
+from lightning.pytorch.loggers import MLFlowLogger, TensorBoardLogger, WandbLogger
 from lightning.pytorch.utilities import rank_zero_only
 from torchvision.utils import make_grid, save_image
 
@@ -41,7 +42,11 @@ class SampleGrid(Callback):
         path = Path(trainer.default_root_dir) / self.folder / f"step_{step:07d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         save_image(grid, path)
-        for logger in trainer.loggers:
+        for logger in trainer.loggers:  # every logger that takes images
             if isinstance(logger, TensorBoardLogger):
                 logger.experiment.add_image("samples", torch.clamp(grid, 0, 1), step)
+            elif isinstance(logger, MLFlowLogger):
+                logger.experiment.log_artifact(logger.run_id, str(path), artifact_path="samples")
+            elif isinstance(logger, WandbLogger):
+                logger.log_image(key="samples", images=[str(path)], step=step)
         return path
