@@ -92,9 +92,9 @@ def allow_mlflow_file_store(loggers: DictConfig | None) -> None:
     """MLflow 3 refuses a local file store (`file:` tracking URI) unless MLFLOW_ALLOW_FILE_STORE is set;
     logger=mlflow asks for exactly that store, so allow it (an explicit setting of the variable wins)."""
     for logger in (loggers or {}).values():
-        if logger and str(logger.get("_target_", "")).endswith("MLFlowLogger"):
-            if str(logger.get("tracking_uri", "")).startswith("file:"):
-                os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+        mlflow = logger and str(logger.get("_target_", "")).endswith("MLFlowLogger")
+        if mlflow and str(logger.get("tracking_uri", "")).startswith("file:"):
+            os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
 
 
 def check_resume(cfg: DictConfig) -> None:
