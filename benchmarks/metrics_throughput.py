@@ -6,11 +6,14 @@
 Feature extraction feeds batches of random 28x28 gray images in [-1, 1] to the extractor (best of 3 passes).
 The full evaluation is what every validation does: the real statistics of MNIST's 5,000-image held-out split
 (GANZOO_DATA_DIR; synthetic digits when absent), `--num-samples` images from the default DCGAN generator
-(untrained: speed does not depend on the weights) and the final compute of FID, IS and KID.
+(untrained: speed does not depend on the weights) and the final compute of FID, IS, KID and PRDC. Last, the
+time and peak memory of precision/recall/density/coverage alone on `--prdc-size` real and generated features.
 """
 
 import argparse
+import multiprocessing
 import os
+import resource
 import time
 
 import torch
@@ -20,6 +23,7 @@ from hydra.utils import instantiate
 from ganzoo.config import config_dir
 from ganzoo.data import MNISTDataModule, SyntheticDataModule
 from ganzoo.metrics import DigitExtractor, FeatureExtractor, GenerativeMetrics, InceptionExtractor
+from ganzoo.metrics.prdc import prdc
 from ganzoo.utils import eval_mode
 
 
@@ -56,6 +60,7 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--inception-weights", default=os.environ.get("GANZOO_INCEPTION_WEIGHTS"))
+    parser.add_argument("--prdc-size", type=int, default=10000, help="real and generated features for PRDC")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -89,6 +94,29 @@ def main() -> None:
     )
     fid, score, kid = values["fid"], values["is"], values["kid"]
     print(f"(values of the untrained generator: FID {fid:.2f}, IS {score:.2f}, KID {kid:.4f})")
+    prdc_cost(args.prdc_size, extractor.num_features)
+
+
+def _prdc_child(n: int, dim: int, queue: multiprocessing.Queue) -> None:
+    g = torch.Generator().manual_seed(0)
+    real, fake = torch.randn(n, dim, generator=g), torch.randn(n, dim, generator=g)
+    before = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024  # resident KB now
+    start = time.perf_counter()
+    prdc(real, fake, k=5)
+    seconds = time.perf_counter() - start
+    queue.put((seconds, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024))
+
+
+def prdc_cost(n: int, dim: int) -> None:
+    """Precision/recall/density/coverage of n x n features, in a fresh process so that its peak memory is its own
+    (the blocked distances keep it far below the n x n matrix: 10,000^2 doubles would be 800 MB)."""
+    queue: multiprocessing.Queue = multiprocessing.get_context("spawn").Queue()
+    child = multiprocessing.get_context("spawn").Process(target=_prdc_child, args=(n, dim, queue))
+    child.start()
+    seconds, peak_mb = queue.get()
+    child.join()
+    print(f"precision/recall/density/coverage, {n:,} x {n:,} features of {dim} dims: {seconds:.1f} s, "
+          f"peak resident memory above that before the call {peak_mb:.0f} MB (an upper bound)")  # fmt: skip
 
 
 if __name__ == "__main__":

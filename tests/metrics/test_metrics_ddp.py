@@ -36,6 +36,8 @@ def test_fid_on_two_processes_equals_fid_on_one(make_config):
     # every logged value of both runs in the message: a mismatch in modes or IS too means other samples
     assert two["val/fid"] == pytest.approx(one["val/fid"], rel=1e-4), f"one process: {one}\ntwo processes: {two}"
     assert two["val/modes"] == one["val/modes"]
+    for name in ("precision", "recall", "density", "coverage"):  # k-NN balls over the gathered features
+        assert two[f"val/{name}"] == pytest.approx(one[f"val/{name}"], abs=1e-9), name
 
 
 def test_processes_draw_disjoint_batches_whose_union_is_the_single_process_sample_set():

@@ -1,4 +1,5 @@
-"""GenerativeMetrics: FID, IS, KID and class coverage of generated images, on any number of processes."""
+"""GenerativeMetrics: FID, IS, KID, precision/recall/density/coverage and class coverage of generated images, on
+any number of processes."""
 
 import warnings
 from collections.abc import Callable
@@ -12,12 +13,13 @@ from torchmetrics import Metric
 from torchmetrics.image import FrechetInceptionDistance, InceptionScore, KernelInceptionDistance
 
 from ganzoo.metrics.extractor import FeatureExtractor
+from ganzoo.metrics.prdc import PrecisionRecallDensityCoverage
 from ganzoo.random_state import seeded_cpu_stream
 
 SampleFn = Callable[[int, torch.Generator], torch.Tensor]
 
 # Values logged as val/<name> (the class histogram stays out of the logs).
-LOGGED = ("fid", "is", "is_std", "kid", "kid_std", "modes")
+LOGGED = ("fid", "is", "is_std", "kid", "kid_std", "modes", "precision", "recall", "density", "coverage")
 
 
 def _distributed() -> bool:
@@ -62,6 +64,7 @@ class GenerativeMetrics(nn.Module):
         kid_subset_size: int = 1000,
         is_splits: int = 10,
         mode_threshold: float = 0.05,
+        prdc_k: int | None = 5,
     ) -> None:
         super().__init__()
         for name, value in (("num_samples", num_samples), ("batch_size", batch_size), ("every_n_steps", every_n_steps)):
@@ -81,6 +84,8 @@ class GenerativeMetrics(nn.Module):
             )
             self.inception_score = InceptionScore(feature=extractor.head(1), splits=is_splits)
         self.coverage = ClassCoverage(extractor.num_classes, mode_threshold) if extractor.class_coverage else None
+        # precision, recall, density, coverage on the same features (null: not computed)
+        self.prdc = PrecisionRecallDensityCoverage(prdc_k) if prdc_k else None
         self.has_real = False
 
     @torch.no_grad()
@@ -88,6 +93,8 @@ class GenerativeMetrics(nn.Module):
         """Add a batch of real or generated images in [-1, 1]; the extractor runs once for all metrics."""
         self.fid.update(images, real=real)
         self.kid.update(images, real=real)
+        if self.prdc is not None:
+            self.prdc.update(self.extractor(images)[0], real=real)
         if not real:
             self.inception_score.update(images)
             if self.coverage is not None:
@@ -118,6 +125,8 @@ class GenerativeMetrics(nn.Module):
             is_mean, is_std = self.inception_score.compute()
             kid_mean, kid_std = self.kid.compute()
         values |= {"is": float(is_mean), "is_std": float(is_std), "kid": float(kid_mean), "kid_std": float(kid_std)}
+        if self.prdc is not None:
+            values |= self.prdc.compute()
         if self.coverage is not None:
             fractions = self.coverage.compute()
             values["modes"] = float((fractions >= self.coverage.threshold).sum())
@@ -126,7 +135,7 @@ class GenerativeMetrics(nn.Module):
 
     def reset(self) -> None:
         """Forget the generated samples; the real statistics stay."""
-        for metric in (self.fid, self.kid, self.inception_score, self.coverage):
+        for metric in (self.fid, self.kid, self.inception_score, self.coverage, self.prdc):
             if metric is not None:
                 metric.reset()
 
@@ -140,6 +149,7 @@ SETTINGS = (
     "kid_subset_size",
     "is_splits",
     "mode_threshold",
+    "prdc_k",
 )
 
 
