@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import resource
 import time
+from pathlib import Path
 
 import torch
 from hydra import compose, initialize_config_dir
@@ -100,7 +101,8 @@ def main() -> None:
 def _prdc_child(n: int, dim: int, queue: multiprocessing.Queue) -> None:
     g = torch.Generator().manual_seed(0)
     real, fake = torch.randn(n, dim, generator=g), torch.randn(n, dim, generator=g)
-    before = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024  # resident KB now
+    resident_pages = int(Path("/proc/self/statm").read_text().split()[1])
+    before = resident_pages * os.sysconf("SC_PAGE_SIZE") / 1024  # resident KB now
     start = time.perf_counter()
     prdc(real, fake, k=5)
     seconds = time.perf_counter() - start
