@@ -169,6 +169,7 @@ def main(cfg: DictConfig) -> float | None:
         trainer, _ = train(resume_config(cfg, typed), typed)
     except KNOWN_ERRORS as error:
         log.error(str(error))
+        (Path(HydraConfig.get().runtime.output_dir) / "failed.txt").write_text(f"{type(error).__name__}: {error}\n")
         if multirun:  # Hydra marks the job failed and the sweeper goes on to the next one
             raise
         sys.exit(1)

@@ -6,6 +6,7 @@ ends the sweep with one paragraph listing each failed job, its overrides and its
 """
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
@@ -27,6 +28,14 @@ def failure_summary(failed: Sequence[tuple[int, JobReturn]], total: int) -> str:
     return "\n".join(lines)
 
 
+def record_failure(job: JobReturn) -> None:
+    """`failed.txt` in the job's run folder: what `ganzoo.report` lists for the run."""
+    folder = Path(job.hydra_cfg.hydra.runtime.output_dir) if job.hydra_cfg is not None else None
+    if folder is not None and folder.is_dir():
+        error = job._return_value
+        (folder / "failed.txt").write_text(f"{type(error).__name__}: {error}\n")
+
+
 class _RecordingLauncher(Launcher):
     """Passes jobs to the real launcher and hands the sweeper only completed results, recording the failed."""
 
@@ -45,6 +54,7 @@ class _RecordingLauncher(Launcher):
         for num, result in enumerate(results, start=initial_job_idx):
             if result.status == JobStatus.FAILED:
                 self.failed.append((num, result))
+                record_failure(result)
             else:
                 kept.append(result)
         return kept

@@ -1,0 +1,259 @@
+"""`python -m ganzoo.report PATH... [out=report.html]`: one self-contained page comparing runs and sweeps.
+
+PATH is a run folder or a multirun folder (its job folders are the runs). The page has a sortable table (one row
+per run: overrides, status, steps, wall-clock time, final and best of every `val/*`), the last sample grid of
+each run, and matplotlib plots of `val/*` against steps and against minutes and of the critic and generator
+losses, one line per run. Images are embedded, so the file opens anywhere without a network. The same table is
+written as Markdown next to it (`report.md`). Everything is read from what a run folder holds while it runs:
+`.hydra/`, the TensorBoard events, `samples/`, `checkpoints/` and, for failed jobs, `failed.txt`.
+"""
+
+import base64
+import html
+import io
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from omegaconf import OmegaConf
+
+import ganzoo.config
+from ganzoo.events import read_scalar_events
+
+LOSSES = ("train/critic_loss", "train/generator_loss")
+# Columns in this order first, then any other val/* tag a run logged.
+PREFERRED = ("fid", "is", "kid", "modes", "precision", "recall", "density", "coverage", "acc")
+
+
+@dataclass
+class Run:
+    folder: Path
+    name: str
+    overrides: str
+    status: str  # finished, unfinished, failed: <message>
+    steps: int | None = None
+    minutes: float | None = None
+    final: dict[str, float] = field(default_factory=dict)
+    best: dict[str, float] = field(default_factory=dict)
+    curves: dict[str, list[tuple[int, float, float]]] = field(default_factory=dict)
+    grid: Path | None = None
+
+
+def job_number(folder: Path) -> tuple[int, str]:
+    head = folder.name.split("_")[0]
+    return (int(head) if head.isdigit() else 0, folder.name)
+
+
+def is_run(folder: Path) -> bool:
+    return (folder / ".hydra").is_dir()
+
+
+def find_runs(paths: list[Path]) -> list[Path]:
+    """Run folders in the order given; a multirun folder contributes its job folders by job number."""
+    runs: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            raise FileNotFoundError(f"{path} is not a folder; pass run folders or multirun folders.")
+        if is_run(path):
+            runs.append(path)
+            continue
+        jobs = [p for p in path.iterdir() if p.is_dir() and is_run(p)]
+        if not jobs:
+            raise FileNotFoundError(f"{path} holds no runs (no .hydra/ in it or in its sub-folders).")
+        runs += sorted(jobs, key=job_number)
+    return runs
+
+
+def better(tag: str) -> str:
+    return ganzoo.config.objective_mode(tag)
+
+
+def read_run(folder: Path) -> Run:
+    listed = folder / ".hydra" / "overrides.yaml"
+    overrides = OmegaConf.load(listed) if listed.exists() else []
+    shown = " ".join(o for o in overrides if not o.startswith(("hydra.", "paths."))) or "(defaults)"
+    run = Run(folder=folder, name=folder.name, overrides=shown, status="unfinished")
+    if (folder / "failed.txt").exists():
+        run.status = "failed: " + (folder / "failed.txt").read_text().strip()
+    try:
+        run.curves = read_scalar_events(folder)
+    except FileNotFoundError:
+        if not run.status.startswith("failed"):
+            run.status = "not started (no events)"
+    steps = [events[-1][0] for events in run.curves.values() if events]
+    walls = [t for events in run.curves.values() for _, t, _ in events]
+    if steps:
+        run.steps = max(steps) + 1  # events are logged at the step index of the update, from 0
+        run.minutes = (max(walls) - min(walls)) / 60
+    for tag, events in run.curves.items():
+        if tag.startswith("val/") and not tag.endswith("_std") and "/class_" not in tag:
+            values = [v for _, _, v in events if math.isfinite(v)]
+            if values:
+                key = tag.removeprefix("val/")
+                run.final[key] = values[-1]
+                run.best[key] = (max if better(tag) == "max" else min)(values)
+    grids = sorted((folder / "samples").glob("*.png"))
+    run.grid = grids[-1] if grids else None
+    if not run.status.startswith(("failed", "not started")) and finished(folder, run.steps):
+        run.status = "finished"
+    return run
+
+
+def finished(folder: Path, steps: int | None) -> bool:
+    """The run reached its configured `trainer.max_steps` (from .hydra/config.yaml)."""
+    try:
+        config = OmegaConf.load(folder / ".hydra" / "config.yaml")
+        max_steps = int(OmegaConf.select(config, "trainer.max_steps", default=-1))
+    except Exception:  # an interpolation this process cannot resolve: judge by the events alone
+        return False
+    return max_steps > 0 and steps is not None and steps >= max_steps
+
+
+def columns(runs: list[Run]) -> list[str]:
+    keys = {k for run in runs for k in run.final}
+    return [k for k in PREFERRED if k in keys] + sorted(k for k in keys if k not in PREFERRED)
+
+
+def table_rows(runs: list[Run]) -> tuple[list[str], list[list[str]]]:
+    """The table as text cells, shared by the HTML and the Markdown versions."""
+    metrics = columns(runs)
+    header = ["run", "overrides", "status", "steps", "minutes"]
+    header += [f"{k} ({'final' if i == 0 else 'best'})" for k in metrics for i in (0, 1)]
+    rows = []
+    for run in runs:
+        cells = [run.name, run.overrides, run.status, "" if run.steps is None else str(run.steps)]
+        cells.append("" if run.minutes is None else f"{run.minutes:.1f}")
+        for k in metrics:
+            cells += [f"{run.final[k]:.4g}" if k in run.final else "", f"{run.best[k]:.4g}" if k in run.best else ""]
+        rows.append(cells)
+    return header, rows
+
+
+def markdown(runs: list[Run]) -> str:
+    header, rows = table_rows(runs)
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    return "\n".join([line(header), line(["---"] * len(header)), *map(line, rows)]) + "\n"
+
+
+def png(figure: plt.Figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(figure)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def plots(runs: list[Run]) -> list[tuple[str, str]]:
+    """(title, base64 PNG): each val/* tag against steps and minutes, then the losses against steps."""
+    tags = sorted({t for r in runs for t in r.curves if t.startswith("val/") and "/class_" not in t})
+    figures = []
+    for tag in [*tags, *LOSSES]:
+        with_data = [r for r in runs if r.curves.get(tag)]
+        if not with_data:
+            continue
+        panels = 2 if tag.startswith("val/") else 1
+        figure, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 3.4), squeeze=False)
+        for run in with_data:
+            steps, walls, values = zip(*run.curves[tag], strict=True)
+            axes[0][0].plot(steps, values, label=run.name, marker="." if len(steps) < 30 else None)
+            if panels == 2:
+                minutes = [(t - walls[0]) / 60 for t in walls]
+                axes[0][1].plot(minutes, values, label=run.name, marker="." if len(steps) < 30 else None)
+        axes[0][0].set_xlabel("step")
+        if panels == 2:
+            axes[0][1].set_xlabel("minutes")
+        for ax in axes[0]:
+            ax.set_ylabel(tag)
+            ax.grid(alpha=0.3)
+        axes[0][-1].legend(fontsize=7)
+        figures.append((tag, png(figure)))
+    return figures
+
+
+SORT_SCRIPT = """
+function sortTable(col) {
+  const table = document.getElementById('runs');
+  const rows = Array.from(table.tBodies[0].rows);
+  const asc = table.dataset.col == col ? table.dataset.dir != 'asc' : true;
+  const key = r => { const t = r.cells[col].innerText; const n = parseFloat(t); return isNaN(n) ? t : n; };
+  rows.sort((a, b) => { const x = key(a), y = key(b);
+    if (x === '' ) return 1; if (y === '') return -1;
+    return (x > y ? 1 : x < y ? -1 : 0) * (asc ? 1 : -1); });
+  rows.forEach(r => table.tBodies[0].appendChild(r));
+  table.dataset.col = col; table.dataset.dir = asc ? 'asc' : 'desc';
+}
+"""
+STYLE = """
+body { font-family: sans-serif; margin: 1.5em; } table { border-collapse: collapse; font-size: 13px; }
+th, td { border: 1px solid #ccc; padding: 3px 6px; } th { background: #eee; cursor: pointer; }
+.failed { background: #fde2e2; } .unfinished { background: #fff6d6; }
+.grids { display: flex; flex-wrap: wrap; gap: 12px; } figure { margin: 0; max-width: 300px; }
+figcaption { font-size: 12px; word-break: break-all; } img.grid { width: 280px; image-rendering: pixelated; }
+"""
+
+
+def page(runs: list[Run]) -> str:
+    header, rows = table_rows(runs)
+    head = "".join(
+        f'<th onclick="sortTable({i})" data-sortable="true">{html.escape(h)}</th>' for i, h in enumerate(header)
+    )
+    body = []
+    for run, cells in zip(runs, rows, strict=True):
+        kind = "failed" if run.status.startswith(("failed", "not started")) else run.status
+        body.append(f'<tr class="{kind}">' + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+    grids = []
+    for run in runs:
+        if run.grid is not None:
+            data = base64.b64encode(run.grid.read_bytes()).decode()
+            caption = f"{run.name}: {run.overrides} ({run.grid.stem})"
+            grids.append(
+                f'<figure><img class="grid" alt="{html.escape(run.name)}" src="data:image/png;base64,{data}">'
+                f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+            )
+    figures = "".join(
+        f'<h3>{html.escape(t)}</h3><img class="plot" alt="{html.escape(t)}" src="data:image/png;base64,{d}">'
+        for t, d in plots(runs)
+    )
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>ganzoo report</title><style>{STYLE}</style>"
+        f"<script>{SORT_SCRIPT}</script></head><body><h1>ganzoo report: {len(runs)} runs</h1>"
+        f"<p>Click a column header to sort. Two-domain runs show translation grids and their accuracies.</p>"
+        f'<table id="runs"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+        f'<h2>Last sample grids</h2><div class="grids">{"".join(grids)}</div><h2>Curves</h2>{figures}</body></html>'
+    )
+
+
+def write_report(paths: list[Path], out: Path) -> tuple[Path, Path]:
+    """The HTML page at `out` and its table as Markdown beside it (same name, .md)."""
+    runs = [read_run(folder) for folder in find_runs(paths)]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page(runs))
+    md = out.with_suffix(".md")
+    md.write_text(markdown(runs))
+    return out, md
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    options = dict(a.split("=", 1) for a in args if "=" in a)
+    paths = [Path(a) for a in args if "=" not in a]
+    unknown = set(options) - {"out"}
+    if not paths or unknown:
+        extra = f" (unknown options: {sorted(unknown)})" if unknown else ""
+        sys.exit(f"usage: python -m ganzoo.report RUN_OR_MULTIRUN_FOLDER... [out=report.html]{extra}")
+    try:
+        html_path, md_path = write_report(paths, Path(options.get("out", "report.html")))
+    except FileNotFoundError as error:
+        sys.exit(str(error))
+    print(f"report: {html_path} (table also in {md_path})")
+
+
+if __name__ == "__main__":
+    main()
