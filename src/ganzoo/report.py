@@ -20,6 +20,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import torch
 from omegaconf import OmegaConf
 
 import ganzoo.config
@@ -34,7 +35,7 @@ PREFERRED = ("fid", "is", "kid", "modes", "precision", "recall", "density", "cov
 class Run:
     folder: Path
     name: str
-    overrides: str
+    overrides: list[str]
     status: str  # finished, unfinished, failed: <message>
     steps: int | None = None
     minutes: float | None = None
@@ -50,7 +51,8 @@ def job_number(folder: Path) -> tuple[int, str]:
 
 
 def is_run(folder: Path) -> bool:
-    return (folder / ".hydra").is_dir()
+    """A Hydra run folder, or a folder of TensorBoard events (a run with hydra.output_subdir=null)."""
+    return (folder / ".hydra").is_dir() or any(folder.glob("events.out.tfevents.*"))
 
 
 def find_runs(paths: list[Path]) -> list[Path]:
@@ -76,8 +78,8 @@ def better(tag: str) -> str:
 def read_run(folder: Path) -> Run:
     listed = folder / ".hydra" / "overrides.yaml"
     overrides = OmegaConf.load(listed) if listed.exists() else []
-    shown = " ".join(o for o in overrides if not o.startswith(("hydra.", "paths."))) or "(defaults)"
-    run = Run(folder=folder, name=folder.name, overrides=shown, status="unfinished")
+    kept = [str(o) for o in overrides if not str(o).startswith(("hydra.", "paths."))]
+    run = Run(folder=folder, name=folder.name, overrides=kept, status="unfinished")
     if (folder / "failed.txt").exists():
         run.status = "failed: " + (folder / "failed.txt").read_text().strip()
     try:
@@ -105,13 +107,18 @@ def read_run(folder: Path) -> Run:
 
 
 def finished(folder: Path, steps: int | None) -> bool:
-    """The run reached its configured `trainer.max_steps` (from .hydra/config.yaml)."""
+    """The run reached its configured `trainer.max_steps` (.hydra/config.yaml), or stopped otherwise (a time
+    budget, early stopping) and saved last.ckpt at its last logged step, as ganzoo does when training ends."""
+    if steps is None:
+        return False
     try:
         config = OmegaConf.load(folder / ".hydra" / "config.yaml")
-        max_steps = int(OmegaConf.select(config, "trainer.max_steps", default=-1))
-    except Exception:  # an interpolation this process cannot resolve: judge by the events alone
-        return False
-    return max_steps > 0 and steps is not None and steps >= max_steps
+        if int(OmegaConf.select(config, "trainer.max_steps", default=-1)) >= 1:
+            return steps >= int(config.trainer.max_steps)
+    except Exception:  # no config, or an interpolation this process cannot resolve: judge by the checkpoint
+        pass
+    last = folder / "checkpoints" / "last.ckpt"
+    return last.is_file() and torch.load(last, map_location="cpu", weights_only=False)["global_step"] >= steps
 
 
 def columns(runs: list[Run]) -> list[str]:
@@ -126,7 +133,12 @@ def table_rows(runs: list[Run]) -> tuple[list[str], list[list[str]]]:
     header += [f"{k} ({'final' if i == 0 else 'best'})" for k in metrics for i in (0, 1)]
     rows = []
     for run in runs:
-        cells = [run.name, run.overrides, run.status, "" if run.steps is None else str(run.steps)]
+        cells = [
+            run.name,
+            " ".join(run.overrides) or "(defaults)",
+            run.status,
+            "" if run.steps is None else str(run.steps),
+        ]
         cells.append("" if run.minutes is None else f"{run.minutes:.1f}")
         for k in metrics:
             cells += [f"{run.final[k]:.4g}" if k in run.final else "", f"{run.best[k]:.4g}" if k in run.best else ""]
@@ -199,7 +211,7 @@ figcaption { font-size: 12px; word-break: break-all; } img.grid { width: 280px; 
 """
 
 
-def page(runs: list[Run]) -> str:
+def page(runs: list[Run], common: list[str]) -> str:
     header, rows = table_rows(runs)
     head = "".join(
         f'<th onclick="sortTable({i})" data-sortable="true">{html.escape(h)}</th>' for i, h in enumerate(header)
@@ -212,7 +224,7 @@ def page(runs: list[Run]) -> str:
     for run in runs:
         if run.grid is not None:
             data = base64.b64encode(run.grid.read_bytes()).decode()
-            caption = f"{run.name}: {run.overrides} ({run.grid.stem})"
+            caption = f"{run.name}: {' '.join(run.overrides)} ({run.grid.stem})"
             grids.append(
                 f'<figure><img class="grid" alt="{html.escape(run.name)}" src="data:image/png;base64,{data}">'
                 f"<figcaption>{html.escape(caption)}</figcaption></figure>"
@@ -224,17 +236,28 @@ def page(runs: list[Run]) -> str:
     return (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>ganzoo report</title><style>{STYLE}</style>"
         f"<script>{SORT_SCRIPT}</script></head><body><h1>ganzoo report: {len(runs)} runs</h1>"
-        f"<p>Click a column header to sort. Two-domain runs show translation grids and their accuracies.</p>"
+        f"<p>Overrides of every run: <code>{html.escape(' '.join(common) or '(none)')}</code>; the table shows the "
+        "others. Click a column header to sort. Two-domain runs show translation grids and their accuracies.</p>"
         f'<table id="runs"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
         f'<h2>Last sample grids</h2><div class="grids">{"".join(grids)}</div><h2>Curves</h2>{figures}</body></html>'
     )
 
 
+def shared_overrides(runs: list[Run]) -> list[str]:
+    """The overrides that every run has (none for a single run: it keeps all of its own)."""
+    if len(runs) < 2:
+        return []
+    return [o for o in runs[0].overrides if all(o in run.overrides for run in runs[1:])]
+
+
 def write_report(paths: list[Path], out: Path) -> tuple[Path, Path]:
     """The HTML page at `out` and its table as Markdown beside it (same name, .md)."""
     runs = [read_run(folder) for folder in find_runs(paths)]
+    common = shared_overrides(runs)
+    for run in runs:  # label each run by what sets it apart
+        run.overrides = [o for o in run.overrides if o not in common]
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page(runs))
+    out.write_text(page(runs, common))
     md = out.with_suffix(".md")
     md.write_text(markdown(runs))
     return out, md
