@@ -7,10 +7,13 @@ Each RUN is a run folder of `model=cyclegan data=mnist_usps`. The curves come fr
 (`val/acc_mnist2usps`, `val/acc_usps2mnist`, against the wall-clock time of each event since the run's first),
 with the fixed geometric maps of benchmarks/translation_baselines.py as horizontal lines. The grid translates the
 first 16 test images of each domain with the first RUN's last.ckpt: rows of (MNIST, G(MNIST), USPS, F(USPS)).
+It also prints a Markdown table of the final accuracies, their mean and range, and when each direction first
+passed 95%.
 """
 
 import argparse
 import os
+import statistics
 from pathlib import Path
 
 import matplotlib
@@ -18,11 +21,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import torch
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from torchvision.utils import save_image
 
 from ganzoo.checkpoint import load_model
 from ganzoo.data import MNISTDataModule, USPSDataModule
+from ganzoo.events import read_scalar_events
 from ganzoo.utils import eval_mode
 
 # benchmarks/translation_baselines.py, whole test splits
@@ -30,17 +33,37 @@ BASELINES = {"mnist2usps": 92.0, "usps2mnist": 94.2}
 COLOURS = {"mnist2usps": "tab:blue", "usps2mnist": "tab:orange"}
 
 
-def curves(run: Path) -> dict[str, list[tuple[float, float]]]:
-    """(minutes since the run's first event, accuracy in %) per direction."""
-    out: dict[str, list[tuple[float, float]]] = {}
-    for file in sorted(run.glob("events.out.tfevents.*")):
-        events = EventAccumulator(str(file), size_guidance={"scalars": 0}).Reload()
-        start = min(e.wall_time for tag in events.Tags()["scalars"] for e in events.Scalars(tag))
+def curves(run: Path, x: str = "minutes") -> dict[str, list[tuple[float, float]]]:
+    """(minutes since the run's first event, or step + 1; accuracy in %) per direction."""
+    events = read_scalar_events(run)
+    start = min(t for points in events.values() for _, t, _ in points)
+    return {
+        direction: [
+            ((t - start) / 60 if x == "minutes" else step + 1, 100 * value)
+            for step, t, value in events[f"val/acc_{direction}"]
+        ]
+        for direction in BASELINES
+        if f"val/acc_{direction}" in events
+    }
+
+
+def summary(runs: list[Path], labels: list[str]) -> str:
+    """Markdown: per run, the final accuracies and the first validation at which each direction passed 95%."""
+    lines = ["| run | MNIST->USPS final | USPS->MNIST final | passes 95% (step, minutes) |", "|---|---|---|---|"]
+    finals: dict[str, list[float]] = {d: [] for d in BASELINES}
+    for run, label in zip(runs, labels, strict=True):
+        by_minute, by_step = curves(run), curves(run, "step")
+        passes = []
         for direction in BASELINES:
-            tag = f"val/acc_{direction}"
-            if tag in events.Tags()["scalars"]:
-                out[direction] = [((e.wall_time - start) / 60, 100 * e.value) for e in events.Scalars(tag)]
-    return out
+            finals[direction].append(by_step[direction][-1][1])
+            first = next(((s, m) for (s, a), (m, _) in zip(by_step[direction], by_minute[direction], strict=True)
+                          if a >= 95.0), None)  # fmt: skip
+            passes.append(f"{direction}: " + (f"{first[0]:.0f}, {first[1]:.0f} min" if first else "never"))
+        cells = [label, f"{finals['mnist2usps'][-1]:.1f}", f"{finals['usps2mnist'][-1]:.1f}", "; ".join(passes)]
+        lines.append("| " + " | ".join(cells) + " |")
+    spread = [f"{statistics.mean(v):.1f} ({min(v):.1f} to {max(v):.1f})" for v in finals.values()]
+    lines.append(f"| mean (range) | {spread[0]} | {spread[1]} | |")
+    return "\n".join(lines)
 
 
 def plot(runs: list[Path], labels: list[str], path: Path) -> None:
@@ -92,6 +115,7 @@ def main() -> None:
     labels = args.labels or [run.name for run in args.runs]
     plot(args.runs, labels, args.out)
     figure4(args.runs[0] / "checkpoints" / "last.ckpt", args.grid)
+    print(summary(args.runs, labels))
     print(f"written {args.out} and {args.grid}")
 
 
