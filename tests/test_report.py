@@ -47,7 +47,9 @@ class Page(HTMLParser):
 
 def markdown_cells(text: str) -> list[list[str]]:
     lines = text.strip().splitlines()
-    return [[c.strip().replace("\\|", "|") for c in line.strip("|").split(" | ")] for line in lines if "---" not in line]
+    return [
+        [c.strip().replace("\\|", "|") for c in line.strip("|").split(" | ")] for line in lines if "---" not in line
+    ]
 
 
 def test_report_of_a_sweep_with_a_failed_job(tmp_path: Path):
@@ -73,7 +75,9 @@ def test_report_of_a_sweep_with_a_failed_job(tmp_path: Path):
     assert "No checkpoint at" in page.rows[1][status] and page.row_classes[1] == "failed"
     assert page.sortable == len(page.header) and "fid (final)" in page.header
     assert page.rows[0][page.header.index("steps")] == "12"
-    assert len(page.images["grid"]) == 2 and all(src.startswith("data:image/png;base64,") for src in page.images["grid"])
+    assert len(page.images["grid"]) == 2 and all(
+        src.startswith("data:image/png;base64,") for src in page.images["grid"]
+    )
     assert page.images["plot"]  # val/* and the losses, drawn with matplotlib
     assert "http" not in out.read_text()  # self-contained: nothing to fetch
     assert markdown_cells(out.with_suffix(".md").read_text()) == [page.header, *page.rows]
