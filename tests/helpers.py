@@ -15,6 +15,16 @@ TINY = {
 }
 Params = dict[str, torch.Tensor]
 SMALL_DATA = ["data=synthetic", "data.num_samples=96", "data.val_size=16", "data.batch_size=16"]
+# Two synthetic domains named like the real ones (data=mnist_usps): 96 and 40 training images, 24 and 10 test images.
+SYNTHETIC_PAIR = [
+    "data=mnist_usps",
+    "data.batch_size=16",
+    "data.domains.mnist._target_=ganzoo.data.SyntheticDataModule",
+    "+data.domains.mnist.num_samples=96",
+    "data.domains.usps._target_=ganzoo.data.SyntheticDataModule",
+    "+data.domains.usps.num_samples=40",
+    "+data.domains.usps.seed=1",
+]
 
 
 class UpdateRecorder(Callback):

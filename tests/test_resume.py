@@ -17,20 +17,11 @@ from conftest import DATA_DIR, QUIET, compose_config
 from ganzoo.config import config_dir
 from ganzoo.models import GAN, WGAN, AdversarialModule, NonFiniteLossError
 from ganzoo.train import build, resume_config, train
-from helpers import SMALL_DATA
+from helpers import SMALL_DATA, SYNTHETIC_PAIR
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 DCGAN_LIKE = ["model.generator.width=4", "model.critic.width=4", "model.generator.latent_dim=8"]
-CYCLE_DATA = [
-    "data=mnist_usps",
-    "data.batch_size=16",
-    "data.domains.mnist._target_=ganzoo.data.SyntheticDataModule",
-    "+data.domains.mnist.num_samples=96",
-    "data.domains.usps._target_=ganzoo.data.SyntheticDataModule",
-    "+data.domains.usps.num_samples=40",
-    "+data.domains.usps.seed=1",
-]
 CYCLE_TINY = ["model.generators.mnist2usps.width=4", "model.critics.mnist.width=4", "metrics=none"]
 # Every model on tiny widths, on data it fits.
 MODELS = {
@@ -40,12 +31,12 @@ MODELS = {
     "wgan": [*DCGAN_LIKE, *SMALL_DATA],
     "wgan_gp": [*DCGAN_LIKE, *SMALL_DATA],
     "otgan": [*DCGAN_LIKE, "model.critic.embedding_dim=8", "model.iterations=5", *SMALL_DATA],
-    "cyclegan": [*CYCLE_TINY, *CYCLE_DATA],
+    "cyclegan": [*CYCLE_TINY, *SYNTHETIC_PAIR],
     "cyclegan_asym": [
         *CYCLE_TINY,
         "model.generators.usps2mnist.width=4",
         "model.critics.usps.width=4",
-        *CYCLE_DATA,
+        *SYNTHETIC_PAIR,
     ],
     "bigan": [*DCGAN_LIKE, "model.encoder.width=4", "model.critic.hidden=8", *SMALL_DATA],
 }

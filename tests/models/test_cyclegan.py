@@ -20,19 +20,9 @@ from ganzoo.metrics.digits import to_digit_input
 from ganzoo.models.schedules import ConstantThenLinearDecay
 from ganzoo.sample import translate
 from ganzoo.train import train
-from helpers import fit_on_two_ranks, fit_recording
+from helpers import SYNTHETIC_PAIR, fit_on_two_ranks, fit_recording
 
 TINY = ["model.generators.mnist2usps.width=4", "model.critics.mnist.width=4"]
-# Two synthetic domains named like the real ones: 96 and 40 training images, 24 and 10 test images.
-PAIR = [
-    "data=mnist_usps",
-    "data.batch_size=16",
-    "data.domains.mnist._target_=ganzoo.data.SyntheticDataModule",
-    "+data.domains.mnist.num_samples=96",
-    "data.domains.usps._target_=ganzoo.data.SyntheticDataModule",
-    "+data.domains.usps.num_samples=40",
-    "+data.domains.usps.seed=1",
-]
 NETWORKS = ("generators.mnist2usps.", "generators.usps2mnist.", "critics.mnist.", "critics.usps.")
 
 
@@ -120,7 +110,7 @@ def test_short_fit_updates_all_four_networks_and_logs_per_domain(make_config):
     cfg = make_config(
         "model=cyclegan",
         *TINY,
-        *PAIR,
+        *SYNTHETIC_PAIR,
         "trainer.max_steps=8",
         "metrics.every_n_steps=8",
         "model.scheduler_critic.lr_lambda.constant=1",
@@ -155,7 +145,9 @@ def test_short_fit_updates_all_four_networks_and_logs_per_domain(make_config):
 
 
 def test_models_and_data_of_the_wrong_kind_fail_by_name(make_config):
-    dcgan = make_config("model=dcgan", "model.generator.width=4", "model.critic.width=4", *PAIR, "metrics=none")
+    dcgan = make_config(
+        "model=dcgan", "model.generator.width=4", "model.critic.width=4", *SYNTHETIC_PAIR, "metrics=none"
+    )
     with pytest.raises(ValueError, match="data=mnist or data=usps"):
         train(dcgan)
     cycle = make_config("model=cyclegan", *TINY, "data=synthetic", "metrics=none", run="other")
@@ -173,7 +165,7 @@ def _state(path: Path) -> tuple[dict, dict]:
 def test_resume_from_last_checkpoint_is_exact_including_the_pools(make_config):
     # 6 batches an epoch: resuming at step 4 is mid-epoch, and the pools (capacity 20) are full by then,
     # so the coins after the resume decide what the critics see.
-    common = [*TINY, *PAIR, "model=cyclegan", "model.pool_size=20", "metrics=none"]
+    common = [*TINY, *SYNTHETIC_PAIR, "model=cyclegan", "model.pool_size=20", "metrics=none"]
     runs = {
         name: make_config(*common, f"trainer.max_steps={n}", run=name) for name, n in (("straight", 8), ("half", 4))
     }
@@ -195,7 +187,7 @@ def test_resume_from_last_checkpoint_is_exact_including_the_pools(make_config):
 
 
 def test_evaluate_reports_both_directions_of_a_checkpoint_over_the_whole_test_splits(make_config, tmp_path: Path):
-    cfg = make_config("model=cyclegan", *TINY, *PAIR, "metrics=none", "trainer.max_steps=2")
+    cfg = make_config("model=cyclegan", *TINY, *SYNTHETIC_PAIR, "metrics=none", "trainer.max_steps=2")
     train(cfg)
     checkpoint = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
@@ -229,7 +221,7 @@ def test_evaluate_reports_both_directions_of_a_checkpoint_over_the_whole_test_sp
 def test_ddp_on_two_cpu_processes_keeps_the_four_networks_identical(make_config, tmp_path: Path):
     cfg = make_config(
         *TINY,
-        *PAIR,
+        *SYNTHETIC_PAIR,
         "model=cyclegan",
         "trainer=ddp_cpu",
         "trainer.max_steps=4",
