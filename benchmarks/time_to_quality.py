@@ -138,7 +138,10 @@ def main() -> None:
         if key in results and not args.force:
             print(f"  {key}: measured already (--force to measure again)")
             continue
-        results[key] = measure(name, key, args.minutes, args.threads, args.override)
+        measured = measure(name, key, args.minutes, args.threads, args.override)
+        # read again before writing: two tuning runs may share the file
+        results = json.loads(args.results.read_text()) if args.results.is_file() else {}
+        results[key] = measured
         args.results.parent.mkdir(parents=True, exist_ok=True)
         args.results.write_text(json.dumps(results, indent=1) + "\n")
     print(table(results))

@@ -77,9 +77,17 @@ def test_bad_n_critic_fails_before_training(make_config, bad: str):
         instantiate(cfg.model)
 
 
-def test_unknown_generator_loss_is_refused(make_config):
-    with pytest.raises(InstantiationException, match="minimax"):
-        instantiate(make_config("model.generator_loss=hinge").model)
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ("model.generator_loss=wasserstein", "minimax"),
+        ("model.critic_loss=lsgan", "hinge"),
+        ("model.r1_gamma=-1", "r1"),
+    ],
+)
+def test_unknown_losses_and_a_negative_r1_weight_are_refused(make_config, override, named):
+    with pytest.raises(InstantiationException, match=named):
+        instantiate(make_config(override).model)
 
 
 @pytest.mark.parametrize(

@@ -76,3 +76,17 @@ def test_bad_generator_size_and_activation_are_refused():
         DCGANGenerator(image_size=30)
     with pytest.raises(ValueError, match="Unknown activation"):
         DCGANGenerator(act="gelu")
+
+
+def test_spectral_norm_makes_every_discriminator_layer_have_unit_largest_singular_value():
+    torch.manual_seed(0)
+    d = DCGANDiscriminator(width=8, batchnorm=True, spectral_norm=True)
+    for _ in range(60):  # each training forward runs one power iteration per layer
+        d(torch.randn(4, 1, 28, 28))
+    layers = [m for m in d.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+    assert len(layers) == 3
+    for layer in layers:
+        sigma = torch.linalg.matrix_norm(layer.weight.detach().flatten(1), ord=2)
+        assert abs(sigma.item() - 1) < 1e-3
+        raw = torch.linalg.matrix_norm(layer.parametrizations.weight.original.detach().flatten(1), ord=2)
+        assert torch.allclose(layer.weight, layer.parametrizations.weight.original / raw, rtol=1e-3, atol=1e-6)

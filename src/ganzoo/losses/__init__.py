@@ -2,8 +2,11 @@
 
 from ganzoo.losses.adversarial import (
     discriminator_loss,
+    generator_loss_hinge,
     generator_loss_minimax,
     generator_loss_nonsaturating,
+    hinge_discriminator_loss,
+    r1_penalty,
 )
 from ganzoo.losses.cycle import (
     cycle_loss,
@@ -26,13 +29,16 @@ __all__ = [
     "cosine_cost",
     "cycle_loss",
     "discriminator_loss",
+    "generator_loss_hinge",
     "generator_loss_minimax",
     "generator_loss_nonsaturating",
     "gradient_penalty",
+    "hinge_discriminator_loss",
     "identity_loss",
     "least_squares_critic_loss",
     "least_squares_generator_loss",
     "minibatch_energy_distance",
+    "r1_penalty",
     "random_interpolates",
     "sinkhorn",
     "sinkhorn_distance",

@@ -5,10 +5,22 @@ from typing import Any
 import torch
 from torch import nn
 
-from ganzoo.losses import discriminator_loss, generator_loss_minimax, generator_loss_nonsaturating
+from ganzoo.losses import (
+    discriminator_loss,
+    generator_loss_hinge,
+    generator_loss_minimax,
+    generator_loss_nonsaturating,
+    hinge_discriminator_loss,
+    r1_penalty,
+)
 from ganzoo.models.base import AdversarialModule
 
-GENERATOR_LOSSES = {"nonsaturating": generator_loss_nonsaturating, "minimax": generator_loss_minimax}
+GENERATOR_LOSSES = {
+    "nonsaturating": generator_loss_nonsaturating,
+    "minimax": generator_loss_minimax,
+    "hinge": generator_loss_hinge,
+}
+CRITIC_LOSSES = {"bce": discriminator_loss, "hinge": hinge_discriminator_loss}
 
 
 def real_images(batch: Any) -> torch.Tensor:
@@ -17,29 +29,51 @@ def real_images(batch: Any) -> torch.Tensor:
 
 
 class GAN(AdversarialModule):
-    """Discriminator maximises log D(x) + log(1 - D(G(z))); `n_critic` is the paper's k."""
+    """Discriminator maximises log D(x) + log(1 - D(G(z))); `n_critic` is the paper's k.
+
+    `critic_loss="hinge"` with `generator_loss="hinge"` is the hinge loss of SNGAN and BigGAN; `r1_gamma > 0`
+    adds Mescheder et al.'s (2018) zero-centred penalty gamma / 2 * E||grad D(x)||^2 on real images.
+    """
 
     def __init__(
-        self, generator: nn.Module, critic: nn.Module, generator_loss: str = "nonsaturating", **kwargs: Any
+        self,
+        generator: nn.Module,
+        critic: nn.Module,
+        generator_loss: str = "nonsaturating",
+        critic_loss: str = "bce",
+        r1_gamma: float = 0.0,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if generator_loss not in GENERATOR_LOSSES:
-            raise ValueError(
-                f"Unknown generator_loss {generator_loss!r}: choose one of {sorted(GENERATOR_LOSSES)} "
-                "(model.generator_loss=...)."
-            )
+        for key, value, known in (
+            ("generator_loss", generator_loss, GENERATOR_LOSSES),
+            ("critic_loss", critic_loss, CRITIC_LOSSES),
+        ):
+            if value not in known:
+                raise ValueError(f"Unknown {key} {value!r}: choose one of {sorted(known)} (model.{key}=...).")
+        if r1_gamma < 0:
+            raise ValueError(f"model.r1_gamma must be >= 0 (0: no R1 penalty), got {r1_gamma}.")
         self.generator = generator
         self.critic = critic
         self.generator_loss = GENERATOR_LOSSES[generator_loss]
+        self.critic_loss = CRITIC_LOSSES[critic_loss]
+        self.r1_gamma = r1_gamma
 
     def critic_step(self, batch: Any) -> torch.Tensor:
         real = real_images(batch)
         with torch.no_grad():
             fake = self.generator(self.latent(real.shape[0]))
+        if self.r1_gamma:
+            real = real.detach().requires_grad_(True)
         real_logits, fake_logits = self.critic(real), self.critic(fake)
         self.log_train("critic_real", torch.sigmoid(real_logits).mean())
         self.log_train("critic_fake", torch.sigmoid(fake_logits).mean())
-        return discriminator_loss(real_logits, fake_logits)
+        loss = self.critic_loss(real_logits, fake_logits)
+        if self.r1_gamma:
+            penalty = r1_penalty(real_logits, real)
+            self.log_train("r1", penalty)
+            loss = loss + self.r1_gamma / 2 * penalty
+        return loss
 
     def generator_step(self, batch: Any) -> torch.Tensor:
         fake = self.generator(self.latent(real_images(batch).shape[0]))

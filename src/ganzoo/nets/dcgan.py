@@ -5,13 +5,14 @@ with s = image_size / 4 (7 for MNIST). Discriminator: Conv 5x5/2 -> w, Conv 5x5/
 The report drops BatchNorm from the discriminator and keeps LeakyReLU in the generator; Radford et al.'s
 guidelines (BN in both, ReLU in G) are the `batchnorm`/`act` switches. WGAN critics add `extra_layers`
 (Conv 5x5/1 -> 2w each: clipped weights cost capacity) and WGAN-GP's use `layernorm` instead of BatchNorm,
-whose batch coupling breaks the per-sample gradient penalty.
+whose batch coupling breaks the per-sample gradient penalty. `spectral_norm` wraps every layer of the
+discriminator in Miyato et al.'s (2018) spectral normalisation, an option of the fast presets.
 """
 
 import torch
 from torch import nn
 
-from ganzoo.nets.layers import activation
+from ganzoo.nets.layers import activation, with_spectral_norm
 
 
 def _up(c_in: int, c_out: int, stride: int) -> nn.ConvTranspose2d:
@@ -62,6 +63,7 @@ class DCGANDiscriminator(nn.Module):
         batchnorm: bool = False,
         layernorm: bool = False,
         extra_layers: int = 0,
+        spectral_norm: bool = False,
     ) -> None:
         super().__init__()
         if batchnorm and layernorm:
@@ -92,6 +94,8 @@ class DCGANDiscriminator(nn.Module):
         )
         side = (image_size + 3) // 4
         self.head = nn.Linear(2 * width * side * side, 1)
+        if spectral_norm:
+            with_spectral_norm(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x)).squeeze(1)
