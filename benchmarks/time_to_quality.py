@@ -76,7 +76,7 @@ def measure(name: str, key: str, minutes: list[float], threads: int, extra: list
         marks[f"{minutes[-1]:g}"]["raw"] = {k: raw[k] for k in METRICS}
         print(f"  {name} at {minutes[-1]:g} min, raw weights: " + ", ".join(f"{k} {raw[k]:.4g}" for k in METRICS))
     grids = sorted((run / "samples").glob("step_*.png"))
-    if grids:
+    if grids and not key.startswith("tune:"):  # tuning runs keep their grids in their run folders
         (ROOT / "docs" / "samples").mkdir(parents=True, exist_ok=True)
         shutil.copy(grids[-1], ROOT / "docs" / "samples" / f"{key.replace(':', '_')}.png")
     return {
