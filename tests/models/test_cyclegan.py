@@ -1,6 +1,7 @@
 """CycleGAN: its loss terms, its fit through the real configs, exact resume with the pools, DDP, real data."""
 
 import csv
+import logging
 import math
 from pathlib import Path
 
@@ -106,7 +107,8 @@ def test_learning_rate_is_constant_then_decays_linearly_to_zero():
     assert [schedule(u) for u in range(10)] == [1, 1, 1, 1, 1, 0.75, 0.5, 0.25, 0, 0]
 
 
-def test_short_fit_updates_all_four_networks_and_logs_per_domain(make_config):
+def test_short_fit_updates_all_four_networks_and_logs_per_domain(make_config, caplog):
+    caplog.set_level(logging.INFO, logger="ganzoo.models.cyclegan")
     cfg = make_config(
         "model=cyclegan",
         *TINY,
@@ -131,6 +133,8 @@ def test_short_fit_updates_all_four_networks_and_logs_per_domain(make_config):
         assert 0 <= logged[f"val/acc_{direction}"] <= 1 and math.isfinite(logged[f"val/fid_{direction}"])
     assert torch.isclose(logged["val/acc"], (logged["val/acc_mnist2usps"] + logged["val/acc_usps2mnist"]) / 2)
     assert cfg.optimized_metric == "val/acc"
+    shown = f"step 8: acc_mnist2usps {float(logged['val/acc_mnist2usps']):.4g}, acc_usps2mnist"
+    assert any(r.getMessage().startswith(shown) for r in caplog.records)  # the result reaches the terminal
     # 4 critic updates of 16 images: the pools filled to their 50
     assert len(model.pools["mnist"]) == len(model.pools["usps"]) == 50
     # lr: 1 constant update, then 4 decaying ones: after 4 updates of each side 2e-4 * (1 - 3/4)

@@ -17,6 +17,7 @@ Batches are (x_a, x_b) from an UnpairedDataModule with the same domains. Validat
 test split and logs `val/acc_a2b`, `val/fid_a2b` (both directions) and their means `val/acc`, `val/fid`.
 """
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,8 @@ from ganzoo.metrics.digits import load_digit_classifier, to_digit_input
 from ganzoo.metrics.translation import TranslationMetrics
 from ganzoo.models.base import AdversarialModule
 from ganzoo.models.image_pool import ImagePool
+
+log = logging.getLogger(__name__)
 
 TEACHERS_DIR = Path(__file__).resolve().parent / "weights"
 
@@ -270,6 +273,9 @@ class CycleGAN(AdversarialModule):
         self.confusion = metrics.confusion()  # for ganzoo.evaluate's per-class report
         metrics.reset()
         self.log_dict({f"val/{k}": v for k, v in values.items()}, sync_dist=True)
+        if self.global_rank == 0:  # the result in the terminal and train.log, as the one-domain models do
+            shown = ", ".join(f"{k} {float(v):.4g}" for k, v in values.items() if k.startswith("acc_"))
+            log.info(f"step {self.global_step}: {shown}")
 
     # ----------------------------------------------------------------- checkpoints: the pools travel too
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
