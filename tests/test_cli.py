@@ -98,3 +98,10 @@ def test_a_run_prints_none_of_the_known_noise_and_its_train_log_holds_lightnings
     assert "generator: DCGANGenerator" in printed  # the one-line network summary
     log = (run / "train.log").read_text()
     assert "`Trainer.fit` stopped: `max_steps=3` reached" in log and "Seed set to 0" in log
+    # and evaluating the checkpoint is as quiet
+    evaluate = [sys.executable, "-m", "ganzoo.evaluate", f"ckpt_path={run / 'checkpoints' / 'last.ckpt'}"]
+    evaluate += ["metrics.num_samples=32", f"hydra.run.dir={tmp_path / 'eval'}"]
+    out = subprocess.run(evaluate, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    printed = out.stdout + out.stderr
+    assert "fid" in printed and [noise for noise in NOISE if noise in printed] == []

@@ -21,6 +21,7 @@ from ganzoo.config import config_dir
 from ganzoo.data import DatasetNotFoundError
 from ganzoo.metrics import InceptionWeightsError, build_metrics
 from ganzoo.metrics.translation import TranslationMetrics
+from ganzoo.terminal import route_lightning_logs
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ def table(report: dict) -> str:
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="evaluate")
 def main(cfg: DictConfig) -> float:
+    route_lightning_logs()
     try:
         report = evaluate(cfg)
     except (DatasetNotFoundError, InceptionWeightsError, FileNotFoundError, ValueError) as error:

@@ -1,6 +1,7 @@
 """One stream of messages: Lightning's go where Hydra sends ganzoo's (the terminal and the run's train.log)."""
 
 import logging
+import warnings
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -15,13 +16,17 @@ def _not_noise(record: logging.LogRecord) -> bool:
 
 
 def route_lightning_logs() -> None:
-    """Lightning gives its loggers their own console handler and stops them propagating when it is imported
-    before logging is configured, so Hydra's file handler never sees them: train.log stayed empty."""
+    """Train and evaluate call this first. Lightning gives its loggers their own console handler and stops them
+    propagating when it is imported before logging is configured, so Hydra's file handler never saw them."""
     for name in ("lightning", "lightning.pytorch", "lightning.fabric"):
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
     logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_not_noise)
+    # Manual optimization saves checkpoints after the step's update, which is what resuming wants.
+    warnings.filterwarnings("ignore", message=".*no pre-optimization state was saved.*")
+    # Lightning's own use of a deprecated torch.utils._pytree API, at every fit: nothing a user can act on.
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)` is deprecated.*")
 
 
 def show_config(cfg: DictConfig) -> None:

@@ -3,7 +3,6 @@
 import logging
 import os
 import sys
-import warnings
 from pathlib import Path
 
 import hydra
@@ -32,11 +31,6 @@ from ganzoo.terminal import route_lightning_logs, show_config
 from ganzoo.validate import check_config
 
 log = logging.getLogger(__name__)
-
-# Manual optimization saves checkpoints after the step's update, which is what resuming wants.
-warnings.filterwarnings("ignore", message=".*no pre-optimization state was saved.*")
-# Lightning's own use of a deprecated torch.utils._pytree API, at every fit: nothing a user can act on.
-warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)` is deprecated.*")
 
 
 def build(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule, pl.LightningDataModule]:
