@@ -125,6 +125,20 @@ def test_same_seed_gives_identical_losses_and_another_seed_does_not(make_config)
     assert a != c
 
 
+def test_training_values_are_logged_only_on_the_steps_the_loggers_write_and_at_the_last(make_config):
+    cfg = make_config(*TINY["dcgan"], *SMALL_DATA, "logger=csv", "trainer.max_steps=10", "trainer.log_every_n_steps=4")
+    trainer, _ = train(cfg)
+    with open(Path(cfg.paths.output_dir) / "metrics.csv") as f:
+        rows = [r for r in csv.DictReader(f) if r["train/critic_loss"]]
+    # steps 4 and 8 (CSV counts from 0), each with both phases' latest values
+    assert [(r["step"], r["train/critic_updates"], r["train/generator_updates"]) for r in rows] == [
+        ("3", "2.0", "2.0"),
+        ("7", "4.0", "4.0"),
+    ]
+    assert all(r["train/generator_loss"] for r in rows)
+    assert trainer.callback_metrics["train/critic_updates"] == 5  # the last step's values, for callbacks
+
+
 def test_nonfinite_loss_stops_with_step_and_checkpoint(make_config, monkeypatch):
     calls = {"n": 0}
     from ganzoo.models import gan
