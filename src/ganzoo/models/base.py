@@ -228,11 +228,16 @@ class AdversarialModule(LightningModule):
     @property
     def logs_this_step(self) -> bool:
         """Whether the loggers will write this step, as Lightning decides it (every `log_every_n_steps`), or
-        it is the last. `self.log` costs about a millisecond per key on a CPU, a fifth of a small DCGAN's
-        step when called every step for values that the loggers would then drop."""
+        it is the last of the run or of an epoch (so that callbacks see fresh values). Logging every step cost
+        7-10% of a fast DCGAN's step (benchmarks/step_overhead.py) for values the loggers then dropped."""
         trainer = self.trainer
         every, step = trainer.log_every_n_steps, self.global_step  # global_step: updates so far, this one included
-        return bool(trainer.fast_dev_run) or (every > 0 and step % every == 0) or step == trainer.max_steps
+        return (
+            bool(trainer.fast_dev_run)
+            or (every > 0 and step % every == 0)
+            or step == trainer.max_steps
+            or bool(trainer.is_last_batch)
+        )
 
     def _log_recorded(self) -> None:
         # Both phases' latest values go out together: the logger samples every `log_every_n_steps`
