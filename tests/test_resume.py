@@ -112,12 +112,12 @@ def test_a_nonfinite_loss_checkpoint_resumes_with_a_lower_learning_rate(tmp_path
         calls["n"] += 1
         return original(real, fake) * (math.nan if calls["n"] == 3 else 1.0)
 
-    monkeypatch.setattr(gan, "discriminator_loss", poisoned)
+    monkeypatch.setitem(gan.CRITIC_LOSSES, "bce", poisoned)
     common = ["model=dcgan", *MODELS["dcgan"]]
     with pytest.raises(NonFiniteLossError, match="at step 4"):
         train(compose_config(tmp_path / "diverged", [*common, "trainer.max_steps=8"]), common)
     saved = tmp_path / "diverged" / "checkpoints" / "nonfinite-step_4.ckpt"
-    monkeypatch.setattr(gan, "discriminator_loss", original)
+    monkeypatch.setitem(gan.CRITIC_LOSSES, "bce", original)
     typed = [f"ckpt_path={saved}", "trainer.max_steps=8", "model.optimizer_critic.lr=1e-5"]
     trainer, module = train(resumed_config(tmp_path, "recovered", typed), typed)
     assert trainer.global_step == 8 and module.critic_updates == 4

@@ -149,7 +149,7 @@ def test_nonfinite_loss_stops_with_step_and_checkpoint(make_config, monkeypatch)
         calls["n"] += 1
         return original(real, fake) * (math.nan if calls["n"] == 2 else 1.0)
 
-    monkeypatch.setattr(gan, "discriminator_loss", poisoned)
+    monkeypatch.setitem(gan.CRITIC_LOSSES, "bce", poisoned)
     cfg = make_config(*TINY["dcgan"], *SMALL_DATA, "trainer.max_steps=10")
     with pytest.raises(NonFiniteLossError, match=r"train/critic_loss became nan at step 2") as info:
         train(cfg)
