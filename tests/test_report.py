@@ -3,7 +3,7 @@
 from html.parser import HTMLParser
 from pathlib import Path
 
-from ganzoo.report import main
+from ganzoo.report import finished, main
 from test_sweeps import run_sweep
 
 
@@ -55,7 +55,7 @@ def markdown_cells(text: str) -> list[list[str]]:
 def test_report_of_a_sweep_with_a_failed_job(tmp_path: Path):
     missing = tmp_path / "missing.ckpt"
     sweep = tmp_path / "sweep"
-    run_sweep(
+    jobs, _ = run_sweep(
         sweep,
         f"ckpt_path=null,{missing},null",
         "+callbacks.sample_grid={_target_:ganzoo.callbacks.SampleGrid,every_n_steps:6}",
@@ -81,3 +81,19 @@ def test_report_of_a_sweep_with_a_failed_job(tmp_path: Path):
     assert page.images["plot"]  # val/* and the losses, drawn with matplotlib
     assert "http" not in out.read_text()  # self-contained: nothing to fetch
     assert markdown_cells(out.with_suffix(".md").read_text()) == [page.header, *page.rows]
+    assert [(job / "finished.txt").is_file() for job in jobs] == [True, False, True]
+
+
+def test_a_run_killed_after_a_periodic_save_is_unfinished(tmp_path: Path):
+    """Without a configured max_steps (a time budget), only the marker that ganzoo.train writes when fit returns
+    says the run ended: a last.ckpt at the last logged step is what a periodic save before a kill -9 leaves too."""
+    (tmp_path / ".hydra").mkdir()
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "last.ckpt").write_bytes(b"")
+    (tmp_path / ".hydra" / "config.yaml").write_text("trainer:\n  max_steps: -1\n")
+    assert not finished(tmp_path, 12)
+    (tmp_path / "finished.txt").write_text("step 12\n")
+    assert finished(tmp_path, 12)
+    (tmp_path / "finished.txt").unlink()
+    (tmp_path / ".hydra" / "config.yaml").write_text("trainer:\n  max_steps: 12\n")
+    assert finished(tmp_path, 12) and not finished(tmp_path, 11)

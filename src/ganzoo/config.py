@@ -11,6 +11,10 @@ from omegaconf import DictConfig, OmegaConf
 
 # File systems cap a name at 255 bytes; sweep folders are named by their overrides and leave room for the job number.
 MAX_DIRNAME_BYTES = 200
+# What `ganzoo.train` leaves in a run folder when the run ends with a known error or on its own (ganzoo.report reads
+# them): a run killed or interrupted has neither.
+FAILED_MARKER = "failed.txt"
+FINISHED_MARKER = "finished.txt"
 
 
 class ConfigError(ValueError):

@@ -5,7 +5,8 @@ per run: overrides, status, steps, wall-clock time, final and best of every `val
 each run, and matplotlib plots of `val/*` against steps and against minutes and of the critic and generator
 losses, one line per run. Images are embedded, so the file opens anywhere without a network. The same table is
 written as Markdown next to it (`report.md`). Everything is read from what a run folder holds while it runs:
-`.hydra/`, the TensorBoard events, `samples/`, `checkpoints/` and, for failed jobs, `failed.txt`.
+`.hydra/`, the TensorBoard events, `samples/`, and the `failed.txt` or `finished.txt` that ganzoo.train leaves when a
+run fails or ends on its own.
 """
 
 import base64
@@ -20,7 +21,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-import torch
 from omegaconf import OmegaConf
 
 import ganzoo.config
@@ -80,8 +80,8 @@ def read_run(folder: Path) -> Run:
     overrides = OmegaConf.load(listed) if listed.exists() else []
     kept = [str(o) for o in overrides if not str(o).startswith(("hydra.", "paths."))]
     run = Run(folder=folder, name=folder.name, overrides=kept, status="unfinished")
-    if (folder / "failed.txt").exists():
-        run.status = "failed: " + (folder / "failed.txt").read_text().strip()
+    if (folder / ganzoo.config.FAILED_MARKER).exists():
+        run.status = "failed: " + (folder / ganzoo.config.FAILED_MARKER).read_text().strip()
     try:
         run.curves = read_scalar_events(folder)
     except FileNotFoundError:
@@ -107,18 +107,18 @@ def read_run(folder: Path) -> Run:
 
 
 def finished(folder: Path, steps: int | None) -> bool:
-    """The run reached its configured `trainer.max_steps` (.hydra/config.yaml), or stopped otherwise (a time
-    budget, early stopping) and saved last.ckpt at its last logged step, as ganzoo does when training ends."""
+    """The run ended on its own (`finished.txt`: its configured `trainer.max_steps`, a time budget, early stopping)
+    or its events reached `trainer.max_steps` (runs from before the marker). A checkpoint proves nothing: a run
+    killed right after a periodic save leaves the same last.ckpt as one that ended there."""
+    if (folder / ganzoo.config.FINISHED_MARKER).is_file():
+        return True
     if steps is None:
         return False
     try:
-        config = OmegaConf.load(folder / ".hydra" / "config.yaml")
-        if int(OmegaConf.select(config, "trainer.max_steps", default=-1)) >= 1:
-            return steps >= int(config.trainer.max_steps)
-    except Exception:  # no config, or an interpolation this process cannot resolve: judge by the checkpoint
-        pass
-    last = folder / "checkpoints" / "last.ckpt"
-    return last.is_file() and torch.load(last, map_location="cpu", weights_only=False)["global_step"] >= steps
+        max_steps = int(OmegaConf.select(OmegaConf.load(folder / ".hydra" / "config.yaml"), "trainer.max_steps"))
+    except Exception:  # no config, or an interpolation this process cannot resolve
+        return False
+    return 1 <= max_steps <= steps
 
 
 def columns(runs: list[Run]) -> list[str]:

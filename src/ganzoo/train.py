@@ -22,7 +22,14 @@ from ganzoo.checkpoint import (
     resume_overrides,
     run_config,
 )
-from ganzoo.config import ConfigError, check_ddp_in_sweep, config_dir, instantiate_dict
+from ganzoo.config import (
+    FAILED_MARKER,
+    FINISHED_MARKER,
+    ConfigError,
+    check_ddp_in_sweep,
+    config_dir,
+    instantiate_dict,
+)
 from ganzoo.data import DatasetNotFoundError
 from ganzoo.metrics import GenerativeMetrics, InceptionWeightsError, build_metrics
 from ganzoo.models import NonFiniteLossError
@@ -163,10 +170,12 @@ def main(cfg: DictConfig) -> float | None:
         trainer, _ = train(resume_config(cfg, typed), typed)
     except KNOWN_ERRORS as error:
         log.error(str(error))
-        (Path(HydraConfig.get().runtime.output_dir) / "failed.txt").write_text(f"{type(error).__name__}: {error}\n")
+        (Path(HydraConfig.get().runtime.output_dir) / FAILED_MARKER).write_text(f"{type(error).__name__}: {error}\n")
         if multirun:  # Hydra marks the job failed and the sweeper goes on to the next one
             raise
         sys.exit(1)
+    if trainer.is_global_zero:  # fit returned: the run stopped on its own (Ctrl-C and kill never get here)
+        (Path(HydraConfig.get().runtime.output_dir) / FINISHED_MARKER).write_text(f"step {trainer.global_step}\n")
     return objective(trainer, cfg.get("optimized_metric"))
 
 
