@@ -66,6 +66,18 @@ def test_n_straight_steps_equal_half_then_resume_then_half_for_every_model(tmp_p
     assert any(not torch.equal(half[k], v) for k, v in state(tmp_path / "resumed").items())
 
 
+@pytest.mark.parametrize("model", ["dcgan_radford", "wgan_gp"])
+def test_reuse_fakes_resumes_exactly_from_between_a_critic_step_and_the_generator_step(tmp_path: Path, model: str):
+    # step 5 is a critic step: the generator step after the resume recomputes the fakes it kept, from their latents
+    common = [f"model={model}", *MODELS[model], "model.n_critic=1", "model.reuse_fakes=true", "model.ema.decay=0.9"]
+    train(compose_config(tmp_path / "straight", [*common, "trainer.max_steps=8"]))
+    train(compose_config(tmp_path / "half", [*common, "trainer.max_steps=5"]))
+    last = tmp_path / "half" / "checkpoints" / "last.ckpt"
+    assert torch.load(last, weights_only=False)["ganzoo"]["kept_latents"].shape == (1, 16, 8)  # (ranks, batch, z)
+    train(compose_config(tmp_path / "resumed", [*common, "trainer.max_steps=8", f"ckpt_path={last}"]))
+    assert_same_state(state(tmp_path / "straight"), state(tmp_path / "resumed"))
+
+
 def resumed_config(tmp_path: Path, run: str, typed: list[str]):
     """What `python -m ganzoo.train <typed>` resumes: the checkpoint's settings under those typed."""
     cfg = compose_config(tmp_path / run, typed)

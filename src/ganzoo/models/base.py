@@ -33,7 +33,7 @@ from torch import nn
 from ganzoo.metrics import LOGGED, GenerativeMetrics
 from ganzoo.models.ema import EMA
 from ganzoo.random_state import capture_global_rng, derived_seed, restore_global_rng
-from ganzoo.utils import eval_mode
+from ganzoo.utils import eval_mode, unchanged_buffers
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,8 @@ class AdversarialModule(LightningModule):
     critic: nn.Module
     # The networks that generate for a user, averaged when EMA is on (CycleGAN: "generators", BiGAN adds "encoder").
     averaged_networks: tuple[str, ...] = ("generator",)
+    # Whether the model draws its fakes through `critic_fakes`/`generator_fakes`, so `reuse_fakes` applies.
+    can_reuse_fakes = False
 
     def __init__(
         self,
@@ -64,6 +66,7 @@ class AdversarialModule(LightningModule):
         n_gen: int = 1,
         stop_on_nonfinite: bool = True,
         ema: Mapping[str, Any] | None = None,
+        reuse_fakes: bool = False,
     ) -> None:
         super().__init__()
         for name, value in (("n_critic", n_critic), ("n_gen", n_gen)):
@@ -72,6 +75,13 @@ class AdversarialModule(LightningModule):
                     f"{name} must be a whole number >= 1 (updates per cycle), got {value!r}. "
                     f"Set it with model.{name}=<int>."
                 )
+        if reuse_fakes and not self.can_reuse_fakes:
+            raise ValueError(
+                f"model.reuse_fakes=true is for models whose generator step only scores fresh fakes (GAN, DCGAN, WGAN, "
+                f"WGAN-GP); {type(self).__name__} has none to reuse. Leave model.reuse_fakes=false."
+            )
+        self.reuse_fakes = reuse_fakes
+        self._kept_fakes: tuple[torch.Tensor, torch.Tensor | None] | None = None  # (z, G(z) with its graph)
         self.automatic_optimization = False
         self.optimizer_critic = optimizer_critic
         self.optimizer_generator = optimizer_generator
@@ -171,6 +181,43 @@ class AdversarialModule(LightningModule):
         """Standard normal codes z ~ N(0, I) of the generator's latent size."""
         g = generator if generator is not None else self.rng
         return torch.randn(n, self.generator.latent_dim, generator=g, device=g.device)
+
+    def critic_fakes(self, n: int) -> torch.Tensor:
+        """n fakes for a critic step, detached. With `reuse_fakes`, the last critic step of a cycle keeps their
+        graph, and the generator step that follows scores these fakes with the updated critic instead of drawing
+        new ones (as PyTorch's DCGAN example does): one generator forward less per cycle, 1.18x updates per second
+        on the fast DCGAN (docs/time_to_quality.md)."""
+        z = self.latent(n)
+        last_critic_step = (self.critic_updates + self.generator_updates) % (self.n_critic + self.n_gen) == (
+            self.n_critic - 1
+        )
+        if self.reuse_fakes and last_critic_step:
+            # the critic phase has switched the generator's gradients off (toggle_optimizer); this graph needs them
+            switched_off = [p for p in self.generator_parameters() if not p.requires_grad]
+            for p in switched_off:
+                p.requires_grad_(True)
+            try:
+                fake = self.generator(z)
+            finally:
+                for p in switched_off:
+                    p.requires_grad_(False)
+            self._kept_fakes = (z, fake)
+            return fake.detach()
+        with torch.no_grad():
+            return self.generator(z)
+
+    def generator_fakes(self, n: int) -> torch.Tensor:
+        """n fakes for a generator step, with their graph: the ones a critic step kept, or new ones."""
+        if self._kept_fakes is None:
+            return self.generator(self.latent(n))
+        z, fake = self._kept_fakes
+        self._kept_fakes = None
+        if fake is None:
+            # resumed between the two steps: the generator has not changed since, so G(z) is the same; the critic
+            # step has moved BatchNorm's statistics already
+            with unchanged_buffers(self.generator):
+                fake = self.generator(z.to(self.device))
+        return fake
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -371,7 +418,15 @@ class AdversarialModule(LightningModule):
             "global_rng_states": global_states,
             "config": getattr(self, "run_config", None),
             "overrides": getattr(self, "run_overrides", None),
+            "kept_latents": self._gather_kept_latents(),
         }
+
+    def _gather_kept_latents(self) -> torch.Tensor | None:
+        """Every rank's latents kept for the coming generator step (rank by rank), or None between cycles."""
+        if self._kept_fakes is None:
+            return None
+        z = self._kept_fakes[0]
+        return (self.all_gather(z) if self.trainer.world_size > 1 else z[None]).cpu()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.build_ema()
@@ -379,6 +434,8 @@ class AdversarialModule(LightningModule):
         self.critic_updates = state.get("critic_updates", 0)
         self.generator_updates = state.get("generator_updates", 0)
         rank, world = (self.global_rank, self.trainer.world_size) if self._trainer is not None else (0, 1)
+        kept = state.get("kept_latents")  # per rank: saved between a critic step and the generator step reusing it
+        self._kept_fakes = None if kept is None else (kept[rank % len(kept)], None)
         states = state.get("rng_states")
         if states is not None:
             saved = states[rank % len(states)].cpu()

@@ -35,6 +35,8 @@ class GAN(AdversarialModule):
     adds Mescheder et al.'s (2018) zero-centred penalty gamma / 2 * E||grad D(x)||^2 on real images.
     """
 
+    can_reuse_fakes = True
+
     def __init__(
         self,
         generator: nn.Module,
@@ -61,8 +63,7 @@ class GAN(AdversarialModule):
 
     def critic_step(self, batch: Any) -> torch.Tensor:
         real = real_images(batch)
-        with torch.no_grad():
-            fake = self.generator(self.latent(real.shape[0]))
+        fake = self.critic_fakes(real.shape[0])
         if self.r1_gamma:
             real = real.detach().requires_grad_(True)
         real_logits, fake_logits = self.critic(real), self.critic(fake)
@@ -76,5 +77,4 @@ class GAN(AdversarialModule):
         return loss
 
     def generator_step(self, batch: Any) -> torch.Tensor:
-        fake = self.generator(self.latent(real_images(batch).shape[0]))
-        return self.generator_loss(self.critic(fake))
+        return self.generator_loss(self.critic(self.generator_fakes(real_images(batch).shape[0])))

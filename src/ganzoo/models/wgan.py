@@ -21,6 +21,8 @@ from ganzoo.models.gan import real_images
 class WGAN(AdversarialModule):
     """A critic without sigmoid whose weights are clamped to [-clip_value, clip_value] after each update."""
 
+    can_reuse_fakes = True
+
     def __init__(self, generator: nn.Module, critic: nn.Module, clip_value: float | None = 0.01, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.generator = generator
@@ -29,8 +31,7 @@ class WGAN(AdversarialModule):
 
     def critic_step(self, batch: Any) -> torch.Tensor:
         real = real_images(batch)
-        with torch.no_grad():
-            fake = self.generator(self.latent(real.shape[0]))
+        fake = self.critic_fakes(real.shape[0])
         real_scores, fake_scores = self.critic(real), self.critic(fake)
         loss = wasserstein_critic_loss(real_scores, fake_scores)
         self.log_train("critic_real", real_scores.mean())
@@ -47,8 +48,7 @@ class WGAN(AdversarialModule):
             clip_weights(self.critic_parameters(), self.clip_value)
 
     def generator_step(self, batch: Any) -> torch.Tensor:
-        fake = self.generator(self.latent(real_images(batch).shape[0]))
-        return wasserstein_generator_loss(self.critic(fake))
+        return wasserstein_generator_loss(self.critic(self.generator_fakes(real_images(batch).shape[0])))
 
 
 PENALTY_LOCATIONS = ("interpolates", "real_fake")
