@@ -106,13 +106,17 @@ def plot(results: dict, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name, r in results.items():
         minutes = sorted(r["marks"], key=float)
-        ax.plot([float(m) for m in minutes], [r["marks"][m]["fid"] for m in minutes], marker="o", label=name)
+        style = "-" if r["threads"] > 1 else "--"  # dashed: one thread, shared with another run
+        label = name if "@" in name else f"{name} ({r['threads']} thread{'s' * (r['threads'] > 1)})"
+        ax.plot([float(m) for m in minutes], [r["marks"][m]["fid"] for m in minutes], style, marker="o", label=label)
     ax.set(xscale="log", yscale="log", xlabel="minutes of training (CPU)", ylabel="digit FID (10k samples)")
     ax.set_xticks([1, 2, 4, 8], labels=["1", "2", "4", "8"])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     ax.set_title("Time to quality on MNIST")
