@@ -185,8 +185,8 @@ class AdversarialModule(LightningModule):
     def critic_fakes(self, n: int) -> torch.Tensor:
         """n fakes for a critic step, detached. With `reuse_fakes`, the last critic step of a cycle keeps their
         graph, and the generator step that follows scores these fakes with the updated critic instead of drawing
-        new ones (as PyTorch's DCGAN example does): one generator forward less per cycle, 1.18x updates per second
-        on the fast DCGAN (docs/time_to_quality.md)."""
+        new ones (as PyTorch's DCGAN example does): one generator forward less per cycle, 1.11x the updates of the fast
+        DCGAN in 8 minutes, though not better samples there (docs/time_to_quality.md), so no preset turns it on."""
         z = self.latent(n)
         last_critic_step = (self.critic_updates + self.generator_updates) % (self.n_critic + self.n_gen) == (
             self.n_critic - 1
