@@ -161,6 +161,7 @@ KNOWN_ERRORS = (ConfigError, DatasetNotFoundError, NonFiniteLossError, Inception
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="train")
 def main(cfg: DictConfig) -> float | None:
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
     route_lightning_logs()
     if cfg.get("print_config", True):
         show_config(cfg)
@@ -170,12 +171,12 @@ def main(cfg: DictConfig) -> float | None:
         trainer, _ = train(resume_config(cfg, typed), typed)
     except KNOWN_ERRORS as error:
         log.error(str(error))
-        (Path(HydraConfig.get().runtime.output_dir) / FAILED_MARKER).write_text(f"{type(error).__name__}: {error}\n")
+        (run_dir / FAILED_MARKER).write_text(f"{type(error).__name__}: {error}\n")
         if multirun:  # Hydra marks the job failed and the sweeper goes on to the next one
             raise
         sys.exit(1)
     if trainer.is_global_zero:  # fit returned: the run stopped on its own (Ctrl-C and kill never get here)
-        (Path(HydraConfig.get().runtime.output_dir) / FINISHED_MARKER).write_text(f"step {trainer.global_step}\n")
+        (run_dir / FINISHED_MARKER).write_text(f"step {trainer.global_step}\n")
     return objective(trainer, cfg.get("optimized_metric"))
 
 

@@ -188,10 +188,7 @@ class AdversarialModule(LightningModule):
         new ones (as PyTorch's DCGAN example does): one generator forward less per cycle, 1.11x the updates of the fast
         DCGAN in 8 minutes, though not better samples there (docs/time_to_quality.md), so no preset turns it on."""
         z = self.latent(n)
-        last_critic_step = (self.critic_updates + self.generator_updates) % (self.n_critic + self.n_gen) == (
-            self.n_critic - 1
-        )
-        if self.reuse_fakes and last_critic_step:
+        if self.reuse_fakes and self.cycle_position == self.n_critic - 1:  # the last critic step of the cycle
             # the critic phase has switched the generator's gradients off (toggle_optimizer); this graph needs them
             switched_off = [p for p in self.generator_parameters() if not p.requires_grad]
             for p in switched_off:
@@ -246,7 +243,12 @@ class AdversarialModule(LightningModule):
     @property
     def step_is_critic(self) -> bool:
         """Whether the next update belongs to the critic: n_critic critic steps, then n_gen generator steps."""
-        return (self.critic_updates + self.generator_updates) % (self.n_critic + self.n_gen) < self.n_critic
+        return self.cycle_position < self.n_critic
+
+    @property
+    def cycle_position(self) -> int:
+        """Where the next update sits in its cycle: 0 to n_critic - 1 for critic steps, then the generator's."""
+        return (self.critic_updates + self.generator_updates) % (self.n_critic + self.n_gen)
 
     def training_step(self, batch: Any, batch_idx: int) -> None:
         critic = self.step_is_critic
@@ -406,7 +408,7 @@ class AdversarialModule(LightningModule):
         # Every rank saves through here (rank 0 writes), so each rank's random streams can be gathered.
         state = self.rng.get_state().to(self.device)
         world = self.trainer.world_size
-        states = self.all_gather(state) if world > 1 else state[None]
+        states = self._per_rank(state)
         global_states = [capture_global_rng()]
         if world > 1:
             global_states = [None] * world
@@ -418,15 +420,13 @@ class AdversarialModule(LightningModule):
             "global_rng_states": global_states,
             "config": getattr(self, "run_config", None),
             "overrides": getattr(self, "run_overrides", None),
-            "kept_latents": self._gather_kept_latents(),
+            # per rank, when saved between a critic step and the generator step that reuses its fakes
+            "kept_latents": None if self._kept_fakes is None else self._per_rank(self._kept_fakes[0]).cpu(),
         }
 
-    def _gather_kept_latents(self) -> torch.Tensor | None:
-        """Every rank's latents kept for the coming generator step (rank by rank), or None between cycles."""
-        if self._kept_fakes is None:
-            return None
-        z = self._kept_fakes[0]
-        return (self.all_gather(z) if self.trainer.world_size > 1 else z[None]).cpu()
+    def _per_rank(self, tensor: torch.Tensor) -> torch.Tensor:
+        """Every rank's `tensor`, stacked rank by rank (a collective under DDP: every rank calls it)."""
+        return self.all_gather(tensor) if self.trainer.world_size > 1 else tensor[None]
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.build_ema()
