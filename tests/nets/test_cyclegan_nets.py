@@ -3,6 +3,7 @@
 import pytest
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from ganzoo.nets import PatchDiscriminator, ResNetGenerator
 
@@ -46,3 +47,16 @@ def test_patch_critic_scores_five_by_five_patches(side: int, n_layers: int):
     d = PatchDiscriminator(width=4, n_layers=n_layers)
     assert d(torch.randn(2, 1, side, side)).shape == (2, 1, 5, 5)
     assert [c.stride for c in layers(d, nn.Conv2d)] == [(2, 2)] * n_layers + [(1, 1)] * 2
+
+
+def test_spectral_norm_gives_every_patch_critic_convolution_unit_largest_singular_value():
+    torch.manual_seed(0)
+    d = PatchDiscriminator(width=4, norm="none", spectral_norm=True)
+    for _ in range(60):  # one power iteration per training forward
+        d(torch.randn(2, 1, 28, 28))
+    convs = [m for m in d.modules() if isinstance(m, nn.Conv2d)]
+    assert len(convs) == 4 and all(parametrize.is_parametrized(c, "weight") for c in convs)
+    for conv in convs:
+        sigma = torch.linalg.matrix_norm(conv.weight.detach().flatten(1), ord=2)
+        assert abs(sigma.item() - 1) < 1e-3
+    assert not any(parametrize.is_parametrized(m) for m in PatchDiscriminator(width=4).modules())

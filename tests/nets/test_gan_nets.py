@@ -37,6 +37,17 @@ def test_dcgan_generator_layers_match_the_report():
     assert sum(isinstance(m, nn.LeakyReLU) for m in g.modules()) == 3
 
 
+def test_dcgan_generator_without_start_conv_projects_straight_to_the_first_upsampling():
+    g = DCGANGenerator(latent_dim=100, width=64, start_conv=False)
+    layers = output_shapes(g, torch.randn(2, 100), (nn.Linear, nn.ConvTranspose2d))
+    assert layers == [(128 * 7 * 7,), (64, 14, 14), (1, 28, 28)]
+    strides = [m.stride for m in g.modules() if isinstance(m, nn.ConvTranspose2d)]
+    assert strides == [(2, 2), (2, 2)]
+    full = DCGANGenerator(latent_dim=100, width=64)
+    # what is left is the same layers as the report's generator after its stride-1 ConvT, the Linear narrower
+    assert [p.shape for p in g.convs.parameters()] == [p.shape for p in full.convs[3:].parameters()]
+
+
 def test_dcgan_discriminator_layers_match_the_report():
     d = DCGANDiscriminator(width=64)
     layers = output_shapes(d, torch.randn(2, 1, 28, 28), (nn.Conv2d, nn.Linear))

@@ -4,10 +4,13 @@ ResNetGenerator maps images to images: a 7x7 stem, `n_down` stride-2 convolution
 `n_up` stride-2 transposed convolutions and a 7x7 tanh head, with instance norm. Zhu et al.'s n_down = n_up = 2
 keeps the size; the project report's asymmetric pair changes it: n_down=1, n_up=0 maps 28x28 to 14x14 by
 strided convolutions only, n_down=0, n_up=1 maps 14x14 to 28x28 by transposed convolutions only.
-PatchDiscriminator scores overlapping patches (N, 1, h, w) rather than whole images.
+PatchDiscriminator scores overlapping patches (N, 1, h, w) rather than whole images; `spectral_norm` wraps its
+convolutions in Miyato et al.'s (2018) spectral normalisation (with norm="none": instance norm would undo it).
 """
 
 from torch import Tensor, nn
+
+from ganzoo.nets.layers import with_spectral_norm
 
 
 def _norm(kind: str, channels: int) -> nn.Module:
@@ -82,7 +85,14 @@ class PatchDiscriminator(nn.Module):
     then a stride-1 convolution to one logit per patch. 28x28 with n_layers=2, or 14x14 with n_layers=1,
     gives 5x5 patches whose receptive fields overlap."""
 
-    def __init__(self, channels: int = 1, width: int = 64, n_layers: int = 2, norm: str = "instance") -> None:
+    def __init__(
+        self,
+        channels: int = 1,
+        width: int = 64,
+        n_layers: int = 2,
+        norm: str = "instance",
+        spectral_norm: bool = False,
+    ) -> None:
         super().__init__()
         if n_layers < 1:
             raise ValueError(f"n_layers must be >= 1, got {n_layers}.")
@@ -94,6 +104,8 @@ class PatchDiscriminator(nn.Module):
         layers += [nn.Conv2d(c, 2 * c, 4, stride=1, padding=1), _norm(norm, 2 * c), nn.LeakyReLU(0.2, True)]
         layers += [nn.Conv2d(2 * c, 1, 4, stride=1, padding=1)]
         self.net = nn.Sequential(*layers)
+        if spectral_norm:
+            with_spectral_norm(self)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)

@@ -1,7 +1,9 @@
 """DCGAN networks as the project report fixes them for MNIST (28x28), widths scaled by `width`.
 
 Generator: Linear(z -> 4w x s x s) + BN + act, ConvT 5x5/1 -> 2w, ConvT 5x5/2 -> w, ConvT 5x5/2 -> C + tanh,
-with s = image_size / 4 (7 for MNIST). Discriminator: Conv 5x5/2 -> w, Conv 5x5/2 -> 2w, Linear -> 1 logit.
+with s = image_size / 4 (7 for MNIST). `start_conv=False` drops the stride-1 ConvT and projects straight to 2w x s x s:
+at 7x7 that layer is three quarters of the generator's arithmetic, an option for the CPU presets.
+Discriminator: Conv 5x5/2 -> w, Conv 5x5/2 -> 2w, Linear -> 1 logit.
 The report drops BatchNorm from the discriminator and keeps LeakyReLU in the generator; Radford et al.'s
 guidelines (BN in both, ReLU in G) are the `batchnorm`/`act` switches. WGAN critics add `extra_layers`
 (Conv 5x5/1 -> 2w each: clipped weights cost capacity) and WGAN-GP's use `layernorm` instead of BatchNorm,
@@ -28,21 +30,21 @@ class DCGANGenerator(nn.Module):
         channels: int = 1,
         image_size: int = 28,
         act: str = "leaky_relu",
+        start_conv: bool = True,
     ) -> None:
         super().__init__()
         if image_size % 4:
             raise ValueError(f"DCGANGenerator needs an image_size divisible by 4, got {image_size}.")
         self.latent_dim = latent_dim
-        self.start = (4 * width, image_size // 4, image_size // 4)
+        self.start = ((4 if start_conv else 2) * width, image_size // 4, image_size // 4)
         self.project = nn.Sequential(
-            nn.Linear(latent_dim, 4 * width * self.start[1] * self.start[2], bias=False),
-            nn.BatchNorm1d(4 * width * self.start[1] * self.start[2]),
+            nn.Linear(latent_dim, self.start[0] * self.start[1] * self.start[2], bias=False),
+            nn.BatchNorm1d(self.start[0] * self.start[1] * self.start[2]),
             activation(act),
         )
+        same_size = [_up(4 * width, 2 * width, 1), nn.BatchNorm2d(2 * width), activation(act)] if start_conv else []
         self.convs = nn.Sequential(
-            _up(4 * width, 2 * width, 1),
-            nn.BatchNorm2d(2 * width),
-            activation(act),
+            *same_size,
             _up(2 * width, width, 2),
             nn.BatchNorm2d(width),
             activation(act),
