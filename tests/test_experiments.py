@@ -75,7 +75,10 @@ EXPERIMENTS.update(
             TINY_DCGAN,
             {"model._target_": "ganzoo.models.GAN", "model.critic.batchnorm": True, "data.batch_size": 32, **FAST},
         ),
-        "wgan_mnist_fast": (TINY_DCGAN, {"model._target_": "ganzoo.models.WGAN", "model.clip_value": 0.01, **FAST}),
+        "wgan_mnist_fast": (
+            TINY_DCGAN,
+            {"model._target_": "ganzoo.models.WGAN", "model.clip_value": 0.01, "model.critic.batchnorm": True, **FAST},
+        ),
         "wgan_gp_mnist_fast": (TINY_DCGAN, {"model._target_": "ganzoo.models.WGANGP", "model.n_critic": 2, **FAST}),
         "otgan_mnist_fast": (EXPERIMENTS["otgan_mnist"][0], {"model._target_": "ganzoo.models.OTGAN", **FAST}),
         "bigan_mnist_fast": (EXPERIMENTS["bigan_mnist"][0], {"model._target_": "ganzoo.models.BiGAN", **FAST}),
