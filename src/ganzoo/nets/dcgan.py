@@ -12,6 +12,8 @@ whose batch coupling breaks the per-sample gradient penalty. `spectral_norm` wra
 discriminator in Miyato et al.'s (2018) spectral normalisation, an option of the fast presets.
 """
 
+import math
+
 import torch
 from torch import nn
 
@@ -39,8 +41,8 @@ class DCGANGenerator(nn.Module):
         self.latent_dim = latent_dim
         self.start = ((4 if start_conv else 2) * width, image_size // 4, image_size // 4)
         self.project = nn.Sequential(
-            nn.Linear(latent_dim, self.start[0] * self.start[1] * self.start[2], bias=False),
-            nn.BatchNorm1d(self.start[0] * self.start[1] * self.start[2]),
+            nn.Linear(latent_dim, math.prod(self.start), bias=False),
+            nn.BatchNorm1d(math.prod(self.start)),
             activation(act),
         )
         same_size = [_up(4 * width, 2 * width, 1), nn.BatchNorm2d(2 * width), activation(act)] if start_conv else []
