@@ -77,3 +77,37 @@ def test_processes_draw_disjoint_batches_whose_union_is_the_single_process_sampl
     # batches 0, 2, 4 on rank 0 and 1, 3 on rank 1 are batches 0..4 of one process, image for image
     interleaved = [drawn[0][0], drawn[1][0], drawn[0][1], drawn[1][1], drawn[0][2]]
     assert torch.equal(torch.cat(interleaved), torch.cat(drawn[2]))
+
+
+def _agree(rank: int, init_file: str, results) -> None:
+    import logging
+
+    import torch.distributed as dist
+
+    from ganzoo.metrics.generative import agreed
+
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=2)
+    records: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("ganzoo.metrics.generative").addHandler(handler)
+    values = {"fid": 10.0, "is": 2.0} if rank == 0 else {"fid": -5.0, "is": 2.0}
+    results.put((rank, agreed(values), records))
+    dist.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_ranks_that_disagree_all_take_rank_0s_values_and_the_fault_is_named(tmp_path):
+    import torch.multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    processes = [ctx.Process(target=_agree, args=(r, str(tmp_path / "init"), results)) for r in (0, 1)]
+    for p in processes:
+        p.start()
+    out = {rank: (values, records) for rank, values, records in (results.get(timeout=60) for _ in processes)}
+    for p in processes:
+        p.join(timeout=60)
+    assert out[0][0] == out[1][0] == {"fid": 10.0, "is": 2.0}
+    messages = out[0][1] + out[1][1]
+    assert any("rank 1" in m and "{'fid': (10.0, -5.0)}" in m for m in messages), messages  # IS agreed: not named

@@ -1,6 +1,7 @@
 """GenerativeMetrics: FID, IS, KID, precision/recall/density/coverage and class coverage of generated images, on
 any number of processes."""
 
+import logging
 import warnings
 from collections.abc import Callable
 
@@ -19,11 +20,31 @@ from ganzoo.random_state import seeded_cpu_stream
 SampleFn = Callable[[int, torch.Generator], torch.Tensor]
 
 # Values logged as val/<name> (the class histogram stays out of the logs).
+log = logging.getLogger(__name__)
+
 LOGGED = ("fid", "is", "is_std", "kid", "kid_std", "modes", "precision", "recall", "density", "coverage")
 
 
 def _distributed() -> bool:
     return dist.is_available() and dist.is_initialized()
+
+
+def agreed(values: dict[str, float]) -> dict[str, float]:
+    """Rank 0's values on every rank, with a warning naming any rank that computed others. Every rank computes
+    from the same gathered states, so they should agree exactly; a mean over ranks (what `sync_dist` logs)
+    would otherwise hide a rank's fault inside a plausible-looking number."""
+    gathered: list[dict[str, float] | None] = [None] * dist.get_world_size()
+    dist.all_gather_object(gathered, values)
+    reference = gathered[0]
+    assert reference is not None
+    for rank, other in enumerate(gathered[1:], start=1):
+        differing = {k: (reference[k], v) for k, v in (other or {}).items() if v != reference.get(k)}
+        if differing:
+            log.warning(
+                f"metrics: rank {rank} computed other values than rank 0 (rank 0, rank {rank}): {differing}; "
+                "rank 0's are used. Please report this with the run's config."
+            )
+    return reference
 
 
 class ClassCoverage(Metric):
@@ -131,7 +152,7 @@ class GenerativeMetrics(nn.Module):
             fractions = self.coverage.compute()
             values["modes"] = float((fractions >= self.coverage.threshold).sum())
             values |= {f"class_{k}": float(f) for k, f in enumerate(fractions)}
-        return values
+        return agreed(values) if _distributed() else values
 
     def reset(self) -> None:
         """Forget the generated samples; the real statistics stay."""
