@@ -1,10 +1,15 @@
 """Metrics on several processes: the same samples, and the same FID, as one process on their union."""
 
+import logging
+
 import pytest
 import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
 from torch import nn
 
 from ganzoo.metrics import DigitExtractor, GenerativeMetrics
+from ganzoo.metrics.generative import agreed
 from ganzoo.train import build
 from helpers import TINY
 
@@ -80,12 +85,6 @@ def test_processes_draw_disjoint_batches_whose_union_is_the_single_process_sampl
 
 
 def _agree(rank: int, init_file: str, results) -> None:
-    import logging
-
-    import torch.distributed as dist
-
-    from ganzoo.metrics.generative import agreed
-
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=2)
     records: list[str] = []
     handler = logging.Handler()
@@ -98,8 +97,6 @@ def _agree(rank: int, init_file: str, results) -> None:
 
 @pytest.mark.slow
 def test_ranks_that_disagree_all_take_rank_0s_values_and_the_fault_is_named(tmp_path):
-    import torch.multiprocessing as mp
-
     ctx = mp.get_context("spawn")
     results = ctx.Queue()
     processes = [ctx.Process(target=_agree, args=(r, str(tmp_path / "init"), results)) for r in (0, 1)]

@@ -19,9 +19,9 @@ from ganzoo.random_state import seeded_cpu_stream
 
 SampleFn = Callable[[int, torch.Generator], torch.Tensor]
 
-# Values logged as val/<name> (the class histogram stays out of the logs).
 log = logging.getLogger(__name__)
 
+# Values logged as val/<name> (the class histogram stays out of the logs).
 LOGGED = ("fid", "is", "is_std", "kid", "kid_std", "modes", "precision", "recall", "density", "coverage")
 
 
@@ -33,13 +33,12 @@ def agreed(values: dict[str, float]) -> dict[str, float]:
     """Rank 0's values on every rank, with a warning naming any rank that computed others. Every rank computes
     from the same gathered states, so they should agree exactly; a mean over ranks (what `sync_dist` logs)
     would otherwise hide a rank's fault inside a plausible-looking number."""
-    gathered: list[dict[str, float] | None] = [None] * dist.get_world_size()
+    gathered: list[dict[str, float]] = [{} for _ in range(dist.get_world_size())]
     dist.all_gather_object(gathered, values)
     reference = gathered[0]
-    assert reference is not None
     for rank, other in enumerate(gathered[1:], start=1):
-        differing = {k: (reference[k], v) for k, v in (other or {}).items() if v != reference.get(k)}
-        if differing:
+        differing = {k: (reference.get(k), v) for k, v in other.items() if v != reference.get(k)}
+        if differing and dist.get_rank() == 0:  # every rank holds the same list: one warning is enough
             log.warning(
                 f"metrics: rank {rank} computed other values than rank 0 (rank 0, rank {rank}): {differing}; "
                 "rank 0's are used. Please report this with the run's config."
