@@ -5,6 +5,8 @@ import torch
 from hydra.utils import instantiate
 from torch import nn
 
+from ganzoo.losses import gradient_penalty
+from ganzoo.models import WGANGP
 from ganzoo.train import build
 from helpers import SMALL_DATA, UpdateRecorder
 
@@ -53,3 +55,30 @@ def test_wgan_gp_critic_has_no_batchnorm(make_config):
     assert _batchnorms(plain) == [] and not any(isinstance(m, nn.GroupNorm) for m in plain.modules())
     # The same check finds the BatchNorm of a critic that has one.
     assert len(_batchnorms(instantiate(make_config("model=dcgan_radford").model).critic)) == 1
+
+
+def test_lazy_gradient_penalty_is_k_times_the_penalty_on_every_kth_critic_update_only(make_config):
+    # penalty_at=real_fake draws no random points, so each update's penalty can be computed again directly.
+    lazy = instantiate(make_config("model=wgan_gp", *TINY, "model.penalty_every=3", "model.penalty_at=real_fake").model)
+    lazy.double()  # float64: the factor 3 is then exact to rounding, gradients included
+    real, fake = torch.randn(4, 1, 28, 28, dtype=torch.float64), torch.randn(4, 1, 28, 28, dtype=torch.float64)
+    direct = sum(gradient_penalty(lazy.critic, x, lazy.penalty_weight) for x in (real, fake))
+    values = []
+    for updates in range(7):
+        lazy.critic_updates = updates
+        values.append(lazy.penalty(real, fake))
+    for updates, value in enumerate(values):
+        if updates % 3:
+            assert value == 0.0
+        else:
+            torch.testing.assert_close(value, 3 * direct, rtol=1e-12, atol=0)
+    # The lazy penalty keeps its graph: it trains the critic with 3 times the gradient of the plain one.
+    (lazy_grad,) = torch.autograd.grad(values[0], next(lazy.critic.parameters()))
+    (grad,) = torch.autograd.grad(direct, next(lazy.critic.parameters()))
+    torch.testing.assert_close(lazy_grad, 3 * grad, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("every", [0, 1.5])
+def test_penalty_every_below_1_or_not_an_integer_is_refused(every):
+    with pytest.raises(ValueError, match="penalty_every must be an integer >= 1"):
+        WGANGP(nn.Linear(2, 2), nn.Linear(2, 1), penalty_every=every, optimizer_critic=None, optimizer_generator=None)

@@ -59,6 +59,8 @@ class WGANGP(WGAN):
 
     `penalty_at="interpolates"` (the paper) takes it on random points between real and fake samples,
     `"real_fake"` on the real and on the fake samples, summing both terms (the variant in the project notes).
+    `penalty_every = k > 1` is lazy regularisation (Karras et al., 2020, StyleGAN2): the penalty, times k, only on
+    critic updates 0, k, 2k, ..., which saves the double backward of the other k - 1 updates.
     """
 
     def __init__(
@@ -67,16 +69,24 @@ class WGANGP(WGAN):
         critic: nn.Module,
         penalty_weight: float = 10.0,
         penalty_at: str = "interpolates",
+        penalty_every: int = 1,
         **kwargs: Any,
     ) -> None:
         super().__init__(generator, critic, clip_value=None, **kwargs)
         if penalty_at not in PENALTY_LOCATIONS:
             raise ValueError(f"Unknown penalty_at {penalty_at!r}: choose one of {PENALTY_LOCATIONS}.")
+        if not (isinstance(penalty_every, int) and penalty_every >= 1):
+            raise ValueError(
+                f"model.penalty_every must be an integer >= 1 (1: every critic update), got {penalty_every}."
+            )
         self.penalty_weight = penalty_weight
         self.penalty_at = penalty_at
+        self.penalty_every = penalty_every
 
-    def penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    def penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor | float:
+        if self.critic_updates % self.penalty_every:  # critic_updates: the updates before this one
+            return 0.0
         points = [random_interpolates(real, fake, self.rng)] if self.penalty_at == "interpolates" else [real, fake]
-        value = sum(gradient_penalty(self.critic, p, self.penalty_weight) for p in points)
+        value = sum(gradient_penalty(self.critic, p, self.penalty_weight * self.penalty_every) for p in points)
         self.log_train("gradient_penalty", value)
         return value
