@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from ganzoo.losses import gradient_penalty, random_interpolates
+from ganzoo.losses import gradient_penalty, lazy_weight, random_interpolates
 
 LAMBDA = 10.0
 
@@ -65,3 +65,11 @@ def test_interpolates_draw_one_epsilon_per_sample(shape: tuple[int, ...]):
     torch.testing.assert_close(eps, eps[:, :1].expand_as(eps))
     assert eps[:, 0].unique().numel() == shape[0]
     assert bool(((eps >= 0) & (eps <= 1)).all())
+
+
+def test_lazy_weight_is_k_times_the_weight_on_every_kth_update_and_0_between():
+    assert [lazy_weight(10.0, 3, n) for n in range(7)] == [30.0, 0, 0, 30.0, 0, 0, 30.0]
+    assert [lazy_weight(10.0, 1, n) for n in range(3)] == [10.0] * 3
+    for every in (0, -2, 1.5):
+        with pytest.raises(ValueError, match="penalty_every must be an integer >= 1"):
+            lazy_weight(10.0, every, 0)

@@ -102,6 +102,23 @@ def test_critic_sees_real_and_generated_pairs_and_its_loss_is_the_direct_one(mak
     assert torch.allclose(value, expected, rtol=1e-5, atol=1e-6)
 
 
+def test_lazy_penalty_is_twice_the_penalty_on_even_critic_updates_and_skipped_on_odd_ones(make_config):
+    model = tiny_model(make_config, "model.penalty_every=2")
+    model.critic = critic = Recording(model.critic)
+    x = torch.rand(6, 1, 28, 28) * 2 - 1
+    state = model.rng.get_state()
+    values = {}
+    for updates, every in [(0, 2), (1, 2), (1, 1)]:  # the same random draws each time
+        model.rng.set_state(state)
+        model.critic_updates, model.penalty_every = updates, every
+        critic.calls.clear()
+        values[updates, every] = model.critic_step((x, torch.zeros(6)))
+        assert len(critic.calls) == (2 if (updates, every) == (1, 2) else 3)  # no penalty: no third call
+    loss, with_penalty = values[1, 2], values[1, 1]
+    assert with_penalty - loss > 0
+    torch.testing.assert_close(values[0, 2] - loss, 2 * (with_penalty - loss), rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("loss", ["wasserstein", "bce"])
 def test_generator_side_loss_swaps_the_pairs(make_config, loss: str):
     model = tiny_model(make_config, f"model.loss={loss}")

@@ -19,6 +19,7 @@ from ganzoo.losses.sinkhorn import sinkhorn
 from ganzoo.losses.wasserstein import (
     clip_weights,
     gradient_penalty,
+    lazy_weight,
     random_interpolates,
     wasserstein_critic_loss,
     wasserstein_generator_loss,
@@ -35,6 +36,7 @@ __all__ = [
     "gradient_penalty",
     "hinge_discriminator_loss",
     "identity_loss",
+    "lazy_weight",
     "least_squares_critic_loss",
     "least_squares_generator_loss",
     "minibatch_energy_distance",

@@ -28,6 +28,17 @@ def clip_weights(parameters: Iterable[nn.Parameter], value: float) -> None:
         p.clamp_(-value, value)
 
 
+def lazy_weight(weight: float, every: int, updates: int) -> float:
+    """Lazy regularisation (Karras et al., 2020): weight * every on critic updates 0, every, 2 every, ..., else 0.
+
+    `updates` counts the critic updates before this one. On average the penalty keeps its weight, while k - 1 of
+    every k updates skip its double backward.
+    """
+    if not (isinstance(every, int) and every >= 1):
+        raise ValueError(f"model.penalty_every must be an integer >= 1 (1: every critic update), got {every}.")
+    return 0.0 if updates % every else weight * every
+
+
 def random_interpolates(
     real: torch.Tensor | Sequence[torch.Tensor], fake: torch.Tensor | Sequence[torch.Tensor], generator: torch.Generator
 ) -> torch.Tensor | tuple[torch.Tensor, ...]:

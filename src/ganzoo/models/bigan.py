@@ -19,6 +19,7 @@ from torch.utils.data import TensorDataset
 from ganzoo.losses import (
     discriminator_loss,
     gradient_penalty,
+    lazy_weight,
     random_interpolates,
     wasserstein_critic_loss,
 )
@@ -32,7 +33,8 @@ Pair = tuple[torch.Tensor, torch.Tensor]
 
 class BiGAN(AdversarialModule):
     """`loss="wasserstein"` penalises the critic with `penalty_weight` * E (||grad_(x,z) D|| - 1)^2 at random
-    points between real and generated pairs; `loss="bce"` is the original minimax game (non-saturating for E, G).
+    points between real and generated pairs (lazily with `penalty_every` > 1, as WGANGP); `loss="bce"` is the
+    original minimax game (non-saturating for E, G).
     With EMA the generator and the encoder are averaged.
     """
 
@@ -45,9 +47,11 @@ class BiGAN(AdversarialModule):
         critic: nn.Module,
         loss: str = "wasserstein",
         penalty_weight: float = 10.0,
+        penalty_every: int = 1,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        lazy_weight(penalty_weight, penalty_every, 0)  # refuses a bad penalty_every now
         if loss not in LOSSES:
             raise ValueError(f"Unknown loss {loss!r}: choose one of {list(LOSSES)} (model.loss=...).")
         self.generator = generator
@@ -55,6 +59,7 @@ class BiGAN(AdversarialModule):
         self.critic = critic
         self.loss = loss
         self.penalty_weight = penalty_weight
+        self.penalty_every = penalty_every
         self._codes: list[torch.Tensor] = []
         self._labels: list[torch.Tensor] = []
         self._errors: list[torch.Tensor] = []
@@ -77,10 +82,13 @@ class BiGAN(AdversarialModule):
             self.log_train("critic_fake", torch.sigmoid(fake_scores).mean())
             return discriminator_loss(real_scores, fake_scores)
         loss = wasserstein_critic_loss(real_scores, fake_scores)
-        penalty = gradient_penalty(self.critic, random_interpolates(real, fake, self.rng), self.penalty_weight)
         self.log_train("critic_real", real_scores.mean())
         self.log_train("critic_fake", fake_scores.mean())
         self.log_train("wasserstein", -loss)
+        weight = lazy_weight(self.penalty_weight, self.penalty_every, self.critic_updates)
+        if not weight:
+            return loss
+        penalty = gradient_penalty(self.critic, random_interpolates(real, fake, self.rng), weight)
         self.log_train("gradient_penalty", penalty)
         return loss + penalty
 

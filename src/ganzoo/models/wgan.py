@@ -10,6 +10,7 @@ from torch import nn
 from ganzoo.losses import (
     clip_weights,
     gradient_penalty,
+    lazy_weight,
     random_interpolates,
     wasserstein_critic_loss,
     wasserstein_generator_loss,
@@ -75,18 +76,16 @@ class WGANGP(WGAN):
         super().__init__(generator, critic, clip_value=None, **kwargs)
         if penalty_at not in PENALTY_LOCATIONS:
             raise ValueError(f"Unknown penalty_at {penalty_at!r}: choose one of {PENALTY_LOCATIONS}.")
-        if not (isinstance(penalty_every, int) and penalty_every >= 1):
-            raise ValueError(
-                f"model.penalty_every must be an integer >= 1 (1: every critic update), got {penalty_every}."
-            )
+        lazy_weight(penalty_weight, penalty_every, 0)  # refuses a bad penalty_every now, not at the first update
         self.penalty_weight = penalty_weight
         self.penalty_at = penalty_at
         self.penalty_every = penalty_every
 
     def penalty(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor | float:
-        if self.critic_updates % self.penalty_every:  # critic_updates: the updates before this one
+        weight = lazy_weight(self.penalty_weight, self.penalty_every, self.critic_updates)
+        if not weight:
             return 0.0
         points = [random_interpolates(real, fake, self.rng)] if self.penalty_at == "interpolates" else [real, fake]
-        value = sum(gradient_penalty(self.critic, p, self.penalty_weight * self.penalty_every) for p in points)
+        value = sum(gradient_penalty(self.critic, p, weight) for p in points)
         self.log_train("gradient_penalty", value)
         return value
