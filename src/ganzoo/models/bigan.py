@@ -89,7 +89,7 @@ class BiGAN(AdversarialModule):
         if not weight:
             return loss
         penalty = gradient_penalty(self.critic, random_interpolates(real, fake, self.rng), weight)
-        self.log_train("gradient_penalty", penalty)
+        self.log_train("gradient_penalty", penalty / self.penalty_every)  # as a plain penalty would be
         return loss + penalty
 
     def generator_step(self, batch: Any) -> torch.Tensor:

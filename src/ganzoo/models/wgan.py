@@ -87,5 +87,5 @@ class WGANGP(WGAN):
             return 0.0
         points = [random_interpolates(real, fake, self.rng)] if self.penalty_at == "interpolates" else [real, fake]
         value = sum(gradient_penalty(self.critic, p, weight) for p in points)
-        self.log_train("gradient_penalty", value)
+        self.log_train("gradient_penalty", value / self.penalty_every)  # as a plain penalty would be, to compare runs
         return value
