@@ -3,6 +3,7 @@ rate after a non-finite loss, after Ctrl-C, after kill -9, and with a checkpoint
 
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,10 +14,12 @@ import torch
 from hydra import initialize_config_dir
 from lightning.pytorch import Callback
 
+import ganzoo.train
 from conftest import DATA_DIR, QUIET, compose_config
+from ganzoo.checkpoint import read_checkpoint
 from ganzoo.config import config_dir
 from ganzoo.models import GAN, WGAN, AdversarialModule, NonFiniteLossError
-from ganzoo.train import build, resume_config, train
+from ganzoo.train import build, resume_config, saved_run, train
 from helpers import SMALL_DATA, SYNTHETIC_PAIR
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -85,18 +88,36 @@ def resumed_config(tmp_path: Path, run: str, typed: list[str]):
         return resume_config(cfg, [*typed, f"paths.output_dir={tmp_path / run}", *QUIET])
 
 
-def test_only_ckpt_path_restores_the_runs_settings_and_resumes_exactly(tmp_path: Path):
+def test_only_ckpt_path_restores_the_runs_settings_and_resumes_exactly(tmp_path: Path, monkeypatch):
     # model=gan has dropout, which draws from torch's global stream: that stream is resumed too
     common = ["model=gan", *MODELS["gan"], "seed=3"]
     train(compose_config(tmp_path / "straight", [*common, "trainer.max_steps=8"]))
     half = [*common, "trainer.max_steps=4"]
     train(compose_config(tmp_path / "half", half), half)
     typed = [f"ckpt_path={tmp_path / 'half' / 'checkpoints' / 'last.ckpt'}", "trainer.max_steps=8"]
+    reads = []
+    monkeypatch.setattr(ganzoo.train, "read_checkpoint", lambda path: reads.append(path) or read_checkpoint(path))
     cfg = resumed_config(tmp_path, "resumed", typed)
     assert cfg.model._target_ == "ganzoo.models.GAN" and cfg.seed == 3 and cfg.data.num_samples == 96
     assert cfg.model.generator.hidden == [16, 16] and cfg.trainer.max_steps == 8
     train(cfg, typed)
     assert_same_state(state(tmp_path / "straight"), state(tmp_path / "resumed"))
+    assert len(reads) == 1  # composing and checking the resume read the checkpoint once (Lightning reads it again)
+
+
+def test_the_resume_settings_are_read_again_when_the_checkpoint_file_changes(tmp_path: Path, monkeypatch):
+    common = ["model=gan", *MODELS["gan"]]
+    for run, steps in (("a", 2), ("b", 4)):
+        train(compose_config(tmp_path / run, [*common, f"trainer.max_steps={steps}"]), [f"trainer.max_steps={steps}"])
+    last = tmp_path / "ckpt"
+    shutil.copy(tmp_path / "a" / "checkpoints" / "last.ckpt", last)
+    assert saved_run(str(last))["overrides"] == ["trainer.max_steps=2"]
+    saved_run(str(last))["overrides"].append("changed by the caller")  # each caller gets its own copy
+    assert saved_run(str(last))["overrides"] == ["trainer.max_steps=2"]
+    shutil.copy(tmp_path / "b" / "checkpoints" / "last.ckpt", last)  # another run's checkpoint, same path
+    written = os.stat(last).st_mtime_ns
+    os.utime(last, ns=(written, written + 10**9))  # a later write (the clock behind mtimes is coarse)
+    assert saved_run(str(last))["overrides"] == ["trainer.max_steps=4"]
 
 
 def test_a_resume_may_change_the_learning_rate_and_trains_on_with_it(tmp_path: Path):

@@ -1,5 +1,7 @@
 """`python -m ganzoo.train [group=option ...] [key=value ...]`: compose a config, train, return the metric."""
 
+import copy
+import functools
 import logging
 import os
 import sys
@@ -67,11 +69,24 @@ def build(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule, pl.Lightning
 
 
 def saved_run(ckpt_path: str) -> dict:
+    """The config and overrides of the run that wrote `ckpt_path`. Both resume_config and check_resume need them,
+    and a checkpoint with optimizer states is large, so each version of the file (path, size, mtime) is read once."""
+    path = Path(ckpt_path).expanduser()
     try:
-        checkpoint = read_checkpoint(ckpt_path)
-        return {"config": run_config(checkpoint), "overrides": checkpoint["ganzoo"].get("overrides")}
+        version = path.stat()
+    except FileNotFoundError:
+        version = None  # read_checkpoint says what to pass instead
+    try:
+        saved = _saved_run(path, None if version is None else (version.st_size, version.st_mtime_ns))
     except (FileNotFoundError, ValueError) as error:
         raise ConfigError(str(error)) from error
+    return copy.deepcopy(saved)  # the callers' own copy of the cached one
+
+
+@functools.lru_cache(maxsize=4)
+def _saved_run(path: Path, version: tuple[int, int] | None) -> dict:
+    checkpoint = read_checkpoint(path)
+    return {"config": run_config(checkpoint), "overrides": checkpoint["ganzoo"].get("overrides")}
 
 
 def resume_config(cfg: DictConfig, typed: list[str]) -> DictConfig:
