@@ -105,7 +105,7 @@ def test_only_ckpt_path_restores_the_runs_settings_and_resumes_exactly(tmp_path:
     assert len(reads) == 1  # composing and checking the resume read the checkpoint once (Lightning reads it again)
 
 
-def test_the_resume_settings_are_read_again_when_the_checkpoint_file_changes(tmp_path: Path, monkeypatch):
+def test_the_resume_settings_are_read_again_when_the_checkpoint_file_changes(tmp_path: Path):
     common = ["model=gan", *MODELS["gan"]]
     for run, steps in (("a", 2), ("b", 4)):
         train(compose_config(tmp_path / run, [*common, f"trainer.max_steps={steps}"]), [f"trainer.max_steps={steps}"])
