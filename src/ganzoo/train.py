@@ -1,7 +1,6 @@
 """`python -m ganzoo.train [group=option ...] [key=value ...]`: compose a config, train, return the metric."""
 
 import copy
-import functools
 import logging
 import os
 import sys
@@ -68,25 +67,33 @@ def build(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule, pl.Lightning
     return trainer, model, datamodule
 
 
+# The last checkpoint saved_run read, by (path, size, mtime): {"key": ..., "saved": ...}. A plain dict, not
+# functools.lru_cache: submitit pickles the task with this module as __main__, and an lru_cache wrapper pickles by
+# name, which the job's own __main__ does not have.
+_last_saved_run: dict = {}
+
+
 def saved_run(ckpt_path: str) -> dict:
     """The config and overrides of the run that wrote `ckpt_path`. Both resume_config and check_resume need them,
-    and a checkpoint with optimizer states is large, so each version of the file (path, size, mtime) is read once."""
+    and a checkpoint with optimizer states is large, so a file is read once while it stays the same (size, mtime)."""
     path = Path(ckpt_path).expanduser()
+    key = (str(path.resolve()), *_file_version(path))
+    if _last_saved_run.get("key") != key:
+        try:
+            checkpoint = read_checkpoint(path)
+            saved = {"config": run_config(checkpoint), "overrides": checkpoint["ganzoo"].get("overrides")}
+        except (FileNotFoundError, ValueError) as error:
+            raise ConfigError(str(error)) from error
+        _last_saved_run.update(key=key, saved=saved)
+    return copy.deepcopy(_last_saved_run["saved"])  # the caller's own copy
+
+
+def _file_version(path: Path) -> tuple[int, int]:
     try:
-        version = path.stat()
+        stat = path.stat()
     except FileNotFoundError:
-        version = None  # read_checkpoint says what to pass instead
-    try:
-        saved = _saved_run(path, None if version is None else (version.st_size, version.st_mtime_ns))
-    except (FileNotFoundError, ValueError) as error:
-        raise ConfigError(str(error)) from error
-    return copy.deepcopy(saved)  # the callers' own copy of the cached one
-
-
-@functools.lru_cache(maxsize=4)
-def _saved_run(path: Path, version: tuple[int, int] | None) -> dict:
-    checkpoint = read_checkpoint(path)
-    return {"config": run_config(checkpoint), "overrides": checkpoint["ganzoo"].get("overrides")}
+        return (-1, -1)  # read_checkpoint then says what to pass instead
+    return (stat.st_size, stat.st_mtime_ns)
 
 
 def resume_config(cfg: DictConfig, typed: list[str]) -> DictConfig:
