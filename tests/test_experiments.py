@@ -77,7 +77,13 @@ EXPERIMENTS.update(
         ),
         "wgan_mnist_fast": (
             TINY_DCGAN,
-            {"model._target_": "ganzoo.models.WGAN", "model.clip_value": 0.01, "model.critic.batchnorm": True, **FAST},
+            {
+                "model._target_": "ganzoo.models.WGAN",
+                "model.clip_value": 0.02,
+                "model.n_critic": 1,
+                "model.critic.batchnorm": True,
+                **FAST,
+            },
         ),
         "wgan_gp_mnist_fast": (TINY_DCGAN, {"model._target_": "ganzoo.models.WGANGP", "model.n_critic": 2, **FAST}),
         "otgan_mnist_fast": (EXPERIMENTS["otgan_mnist"][0], {"model._target_": "ganzoo.models.OTGAN", **FAST}),
