@@ -9,6 +9,8 @@ optimizer) on L_GAN(G, D_b) + L_GAN(F, D_a) + lambda (L_cyc) + identity_weight *
 
 where f_a, f_b are frozen digit classifiers ("teachers"), each trained on its own domain's labelled training
 split. It stops label flipping (a 4 translated into a 9 keeps a low cycle loss) that the other terms cannot see.
+With `semantic_augment` ({degrees, translate, scale}: `AffineJitter`) the term translates a randomly jittered copy
+of x_a (x_b) instead, still against the teacher's label of the original: one more pass through each generator.
 Unlike CyCADA, which has labels for the source domain only, it uses a teacher per domain; the teachers that ship
 (`ganzoo/models/weights/teacher_*.pt`) are other networks than the metric classifiers, so the accuracy that
 validation reports is not the teachers' own opinion.
@@ -37,6 +39,7 @@ from ganzoo.losses import (
 from ganzoo.metrics import GenerativeMetrics
 from ganzoo.metrics.digits import load_digit_classifier, to_digit_input
 from ganzoo.metrics.translation import TranslationMetrics
+from ganzoo.models.augment import AffineJitter
 from ganzoo.models.base import AdversarialModule
 from ganzoo.models.image_pool import ImagePool
 
@@ -79,6 +82,7 @@ class CycleGAN(AdversarialModule):
         pool_size: int = 50,
         semantic_weight: float = 0.0,
         semantic_teachers: Mapping[str, str] | None = None,
+        semantic_augment: Mapping[str, float] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -108,6 +112,7 @@ class CycleGAN(AdversarialModule):
         self.identity_weight = identity_weight
         self.pools = {d: ImagePool(pool_size) for d in self.domains}
         self.semantic_weight = semantic_weight
+        self.semantic_augment = AffineJitter(**semantic_augment) if semantic_augment else None
         if semantic_weight < 0:
             raise ValueError(f"model.semantic_weight must be >= 0 (0 turns the term off), got {semantic_weight}.")
         if semantic_weight and set(semantic_teachers or {}) != {a, b}:
@@ -158,7 +163,10 @@ class CycleGAN(AdversarialModule):
             if self.identity_weight:
                 terms[f"identity/{t}"] = identity_loss(real[t], self.generators[f"{s}2{t}"](real[t]))
             if self.semantic_weight:
-                terms[f"semantic/{t}"] = self.semantic_loss(real[s], fake[t], s, t)
+                translated = fake[t]
+                if self.semantic_augment is not None:  # the label must survive a jittered input too
+                    translated = self.generators[f"{s}2{t}"](self.semantic_augment(real[s], self.rng))
+                terms[f"semantic/{t}"] = self.semantic_loss(real[s], translated, s, t)
         return terms
 
     def semantic_loss(self, source: torch.Tensor, translated: torch.Tensor, s: str, t: str) -> torch.Tensor:

@@ -1,0 +1,59 @@
+"""Which test digits does a CycleGAN translate wrongly, and do the source domain's own classifiers fail there too?
+
+    GANZOO_DATA_DIR=... python benchmarks/cyclegan_errors.py outputs/<run>/checkpoints/last.ckpt
+
+For each direction s -> t it prints the translation's accuracy judged by t's metric classifier (what `val/acc_*`
+reports) and by t's teacher (the semantic term's judge), the accuracy of s's metric classifier and teacher on the
+untranslated test images, and how many of the translation's errors those also make. The semantic term labels
+training images, on which the source teacher is all but always right, so errors shared with the source domain's
+classifiers are not copied from them: they are test digits that classifiers trained on the source domain misread too.
+"""
+
+import argparse
+from pathlib import Path
+
+import torch
+from hydra.utils import instantiate
+
+from ganzoo.checkpoint import load_model
+from ganzoo.metrics import load_digit_classifier
+from ganzoo.metrics.digits import to_digit_input
+from ganzoo.models.cyclegan import teacher_path
+
+
+@torch.no_grad()
+def predictions(classifier: torch.nn.Module, images: torch.Tensor, batch: int = 500) -> torch.Tensor:
+    return torch.cat(
+        [classifier(to_digit_input(images[i : i + batch])).argmax(1) for i in range(0, len(images), batch)]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoint", type=Path)
+    args = parser.parse_args()
+    model, config = load_model(args.checkpoint)
+    data = instantiate(config["data"])
+    data.setup("test")
+    for source, target in model.directions:
+        images, labels = data.test_sets[source].tensors
+        with torch.no_grad():
+            translated = torch.cat([model.translate(images[i : i + 500], source) for i in range(0, len(images), 500)])
+        right = {
+            f"{target} classifier on the translations": predictions(load_digit_classifier(target), translated),
+            f"{target} teacher on the translations": predictions(
+                load_digit_classifier(teacher_path(target)), translated
+            ),
+            f"{source} classifier on the originals": predictions(load_digit_classifier(source), images),
+            f"{source} teacher on the originals": predictions(load_digit_classifier(teacher_path(source)), images),
+        }
+        right = {name: p == labels for name, p in right.items()}
+        wrong = ~next(iter(right.values()))
+        print(f"{source} -> {target}: {len(labels)} test images, {int(wrong.sum())} translated wrongly")
+        for name, ok in right.items():
+            shared = int((wrong & ~ok).sum())
+            print(f"  {name:<40} {100 * ok.float().mean():6.2f}%   wrong on {shared} of those {int(wrong.sum())}")
+
+
+if __name__ == "__main__":
+    main()
