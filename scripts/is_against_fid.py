@@ -1,0 +1,69 @@
+"""How far is an IS target from a FID target? IS against digit FID over every measured mark of the time-to-quality runs.
+
+    python scripts/is_against_fid.py [--results benchmarks/results/time_to_quality.json] [--below 60]
+        [--out docs/is_against_fid.png]
+
+Reads every (FID, IS) pair that benchmarks/time_to_quality.py stored (all runs, all marks, EMA weights) with FID
+below `--below`, fits IS = a ln(FID) + b by least squares, prints the fit, its correlation and the FID at which the
+fit reaches a few IS values, and draws the points with the fit (log FID axis).
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "time_to_quality.json")
+    parser.add_argument("--below", type=float, default=60.0, help="only marks with a digit FID below this")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "is_against_fid.png")
+    args = parser.parse_args()
+    results = json.loads(args.results.read_text())
+    points = np.array(
+        [
+            (mark["fid"], mark["is"])
+            for run in results.values()
+            for mark in run["marks"].values()
+            if "is" in mark and 0 < mark["fid"] < args.below
+        ]
+    )
+    log_fid, inception = np.log(points[:, 0]), points[:, 1]
+    slope, intercept = np.polyfit(log_fid, inception, 1)
+    r = np.corrcoef(log_fid, inception)[0, 1]
+    print(f"{len(points)} marks with FID < {args.below:g}: IS = {slope:.3f} ln(FID) + {intercept:.3f}, r = {r:.3f}")
+    best = points[points[:, 0].argmin()]
+    print(f"lowest FID measured: {best[0]:.1f} (IS {best[1]:.2f}); highest IS: {inception.max():.2f}")
+    for target in (8.5, 9.0, 9.3):
+        print(f"  the fit reaches IS {target}: at FID {np.exp((target - intercept) / slope):.1f}")
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.scatter(points[:, 0], inception, s=12, label="time-to-quality marks")
+    grid = np.geomspace(2, args.below, 50)
+    ax.plot(grid, slope * np.log(grid) + intercept, color="black", linewidth=1, label=f"fit, r = {r:.3f}")
+    ax.axhline(9.3, color="grey", linestyle=":", linewidth=1)
+    ax.annotate("IS target 9.3", (2, 9.3), xytext=(2, 2), textcoords="offset points", fontsize=7)
+    ax.set(xscale="log", xlabel="digit FID (10k samples)", ylabel="IS (digit classifier)")
+    ticks = [t for t in (2, 4, 8, 15, 30, 60) if t <= args.below]
+    ax.set_xticks(ticks, labels=[str(t) for t in ticks])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_title("IS against digit FID, every measured mark")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(args.out, dpi=120)
+
+
+if __name__ == "__main__":
+    main()
