@@ -23,6 +23,7 @@ from ganzoo.models.cyclegan import teacher_path
 
 @torch.no_grad()
 def predictions(classifier: torch.nn.Module, images: torch.Tensor, batch: int = 500) -> torch.Tensor:
+    """The classifier's labels for [-1, 1] images, in batches."""
     return torch.cat(
         [classifier(to_digit_input(images[i : i + batch])).argmax(1) for i in range(0, len(images), batch)]
     )
@@ -34,25 +35,30 @@ def main() -> None:
     args = parser.parse_args()
     model, config = load_model(args.checkpoint)
     data = instantiate(config["data"])
+    data.setup("fit")
     data.setup("test")
     for source, target in model.directions:
         images, labels = data.test_sets[source].tensors
         with torch.no_grad():
             translated = torch.cat([model.translate(images[i : i + 500], source) for i in range(0, len(images), 500)])
-        right = {
-            f"{target} classifier on the translations": predictions(load_digit_classifier(target), translated),
-            f"{target} teacher on the translations": predictions(
-                load_digit_classifier(teacher_path(target)), translated
-            ),
+        teacher = {d: load_digit_classifier(teacher_path(d)) for d in (source, target)}
+        judged = f"{target} classifier on the translations"  # what val/acc_<source>2<target> reports
+        predicted = {
+            judged: predictions(load_digit_classifier(target), translated),
+            f"{target} teacher on the translations": predictions(teacher[target], translated),
             f"{source} classifier on the originals": predictions(load_digit_classifier(source), images),
-            f"{source} teacher on the originals": predictions(load_digit_classifier(teacher_path(source)), images),
+            f"{source} teacher on the originals": predictions(teacher[source], images),
         }
-        right = {name: p == labels for name, p in right.items()}
-        wrong = ~next(iter(right.values()))
+        correct = {name: p == labels for name, p in predicted.items()}
+        wrong = ~correct[judged]
         print(f"{source} -> {target}: {len(labels)} test images, {int(wrong.sum())} translated wrongly")
-        for name, ok in right.items():
+        for name, ok in correct.items():
             shared = int((wrong & ~ok).sum())
             print(f"  {name:<40} {100 * ok.float().mean():6.2f}%   wrong on {shared} of those {int(wrong.sum())}")
+        # the semantic term's labels: the source teacher on the training digits it was trained on
+        train_images, train_labels = data.domains[source].train_set.tensors
+        right = (predictions(teacher[source], train_images) == train_labels).float().mean()
+        print(f"  {source} teacher on the {len(train_labels)} training digits that the term labels: {100 * right:.2f}%")
 
 
 if __name__ == "__main__":
