@@ -87,7 +87,7 @@ EXPERIMENTS.update(
                 **FAST,
             },
         ),
-        "wgan_gp_mnist_fast": (TINY_DCGAN, {"model._target_": "ganzoo.models.WGANGP", "model.n_critic": 2, **FAST}),
+        "wgan_gp_mnist_fast": (TINY_DCGAN, {"model._target_": "ganzoo.models.WGANGP", "model.n_critic": 1, **FAST}),
         "otgan_mnist_fast": (EXPERIMENTS["otgan_mnist"][0], {"model._target_": "ganzoo.models.OTGAN", **FAST}),
         "bigan_mnist_fast": (EXPERIMENTS["bigan_mnist"][0], {"model._target_": "ganzoo.models.BiGAN", **FAST}),
     }
