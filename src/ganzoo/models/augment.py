@@ -6,7 +6,8 @@ domain adaptation (French et al., 2018). On MNIST <-> USPS it measured no gain (
 """
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 
 import torch
 import torch.nn.functional as F
@@ -27,6 +28,16 @@ class AffineJitter:
             raise ValueError(
                 f"model.semantic_augment needs degrees >= 0, 0 <= translate < 1 and 0 <= scale < 1; got {self}."
             )
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, float]) -> "AffineJitter":
+        """From a config mapping, naming unknown keys (the dataclass alone would raise a bare TypeError)."""
+        known = {f.name for f in fields(cls)}
+        if not set(settings) <= known:
+            raise ValueError(
+                f"model.semantic_augment takes {sorted(known)}; got unknown {sorted(set(settings) - known)}."
+            )
+        return cls(**settings)
 
     def draw(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """(n, 4): angle in degrees, shift in fractions of the width and height, zoom factor; 4 draws per image."""

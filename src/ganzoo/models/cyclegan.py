@@ -112,7 +112,7 @@ class CycleGAN(AdversarialModule):
         self.identity_weight = identity_weight
         self.pools = {d: ImagePool(pool_size) for d in self.domains}
         self.semantic_weight = semantic_weight
-        self.semantic_augment = self.jitter(semantic_augment) if semantic_augment else None
+        self.semantic_augment = AffineJitter.from_settings(semantic_augment) if semantic_augment else None
         if semantic_augment and not semantic_weight:
             raise ValueError(
                 "model.semantic_augment jitters the semantic term's inputs, which is off (model.semantic_weight=0): "
@@ -130,15 +130,6 @@ class CycleGAN(AdversarialModule):
         self.__dict__["teachers"] = {
             d: load_digit_classifier(teacher_path(path)).requires_grad_(False) for d, path in teachers.items()
         }
-
-    @staticmethod
-    def jitter(settings: Mapping[str, float]) -> AffineJitter:
-        known = {"degrees", "translate", "scale"}
-        if not set(settings) <= known:
-            raise ValueError(
-                f"model.semantic_augment takes {sorted(known)}; got unknown {sorted(set(settings) - known)}."
-            )
-        return AffineJitter(**settings)
 
     # ----------------------------------------------------------------- the two sides
     def critic_parameters(self) -> Iterable[nn.Parameter]:
