@@ -16,16 +16,19 @@ def test_each_epoch_is_a_seeded_permutation():
     assert list(ResumableSampler(20, seed=4)) != first
 
 
-def test_ranks_get_disjoint_equal_slices_of_one_permutation():
+def test_ranks_get_disjoint_equal_contiguous_blocks_of_one_permutation():
     slices = []
     for rank in range(3):
         with mock.patch("ganzoo.data.sampling._rank_and_world", return_value=(rank, 3)):
             slices.append(list(ResumableSampler(20, seed=1)))
     assert [len(s) for s in slices] == [6, 6, 6]
-    assert len(set().union(*slices)) == 18
-    with mock.patch("ganzoo.data.sampling._rank_and_world", return_value=(2, 3)):
-        uneven = list(ResumableSampler(20, seed=1, shuffle=False, even=False))
-    assert uneven == [2, 5, 8, 11, 14, 17]
+    # rank after rank, the blocks are the first 18 entries of the one-process permutation, in its order
+    assert slices[0] + slices[1] + slices[2] == list(ResumableSampler(20, seed=1))[:18]
+    uneven = []
+    for rank in range(3):
+        with mock.patch("ganzoo.data.sampling._rank_and_world", return_value=(rank, 3)):
+            uneven.append(list(ResumableSampler(20, seed=1, shuffle=False, even=False)))
+    assert uneven == [list(range(0, 7)), list(range(7, 14)), list(range(14, 20))]  # nothing dropped, in order
 
 
 def _loader() -> ResumableLoader:

@@ -1,4 +1,4 @@
-"""Metrics on several processes: the same samples, and the same FID, as one process on their union."""
+"""Metrics on several processes: the same samples, in the same order, and the same values as one process."""
 
 import logging
 
@@ -9,6 +9,7 @@ import torch.multiprocessing as mp
 from torch import nn
 
 from ganzoo.metrics import DigitExtractor, GenerativeMetrics
+from ganzoo.metrics.extractor import FeatureExtractor
 from ganzoo.metrics.generative import agreed
 from ganzoo.train import build
 from helpers import TINY
@@ -60,11 +61,14 @@ def test_fid_on_two_processes_equals_fid_on_one(make_config):
     # every logged value of both runs in the message: a mismatch in modes or IS too means other samples
     assert two["val/fid"] == pytest.approx(one["val/fid"], rel=1e-4), f"one process: {one}\ntwo processes: {two}"
     assert two["val/modes"] == one["val/modes"]
+    # the features are gathered in one process's order, so IS's splits and KID's subsets are the same ones
+    for name in ("is", "kid"):
+        assert two[f"val/{name}"] == pytest.approx(one[f"val/{name}"], rel=1e-4), f"{name}: {one} against {two}"
     for name in ("precision", "recall", "density", "coverage"):  # k-NN balls over the gathered features
         assert two[f"val/{name}"] == pytest.approx(one[f"val/{name}"], abs=1e-9), name
 
 
-def test_processes_draw_disjoint_batches_whose_union_is_the_single_process_sample_set():
+def test_processes_draw_contiguous_blocks_that_rank_after_rank_are_the_single_process_sample_set():
     metrics = GenerativeMetrics(DigitExtractor("mnist"), num_samples=250, batch_size=60)
     drawn: dict[int, list[torch.Tensor]] = {0: [], 1: [], 2: []}
 
@@ -78,10 +82,9 @@ def test_processes_draw_disjoint_batches_whose_union_is_the_single_process_sampl
 
     counts = [metrics.update_generated(recorder(r), torch.device("cpu"), rank=r, world_size=2) for r in (0, 1)]
     metrics.update_generated(recorder(2), torch.device("cpu"))
-    assert counts == [60 + 60 + 10, 60 + 60] and sum(counts) == 250
-    # batches 0, 2, 4 on rank 0 and 1, 3 on rank 1 are batches 0..4 of one process, image for image
-    interleaved = [drawn[0][0], drawn[1][0], drawn[0][1], drawn[1][1], drawn[0][2]]
-    assert torch.equal(torch.cat(interleaved), torch.cat(drawn[2]))
+    assert counts == [60 + 60 + 60, 60 + 10] and sum(counts) == 250
+    # batches 0..2 on rank 0, then 3..4 on rank 1, are batches 0..4 of one process, image for image and in order
+    assert torch.equal(torch.cat(drawn[0] + drawn[1]), torch.cat(drawn[2]))
 
 
 def _agree(rank: int, init_file: str, results) -> None:
@@ -108,3 +111,62 @@ def test_ranks_that_disagree_all_take_rank_0s_values_and_the_fault_is_named(tmp_
     assert out[0][0] == out[1][0] == {"fid": 10.0, "is": 2.0}
     messages = out[0][1] + out[1][1]
     assert any("rank 1" in m and "{'fid': (10.0, -5.0)}" in m for m in messages), messages  # IS agreed: not named
+
+
+class LinearExtractor(FeatureExtractor):
+    """A fixed random linear map to 16 features and 10 logits: unlike a real classifier on noise, it spreads the
+    samples over the classes, so that IS depends on which samples fall in which split."""
+
+    num_features = 16
+    num_classes = 10
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("weight", torch.randn(28 * 28, 26, generator=torch.Generator().manual_seed(0)) / 28)
+
+    def extract(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = images.flatten(1) @ self.weight
+        return out[:, :16], out[:, 16:] * 10  # confident logits: an IS well above 1
+
+
+def _metrics_on(rank: int, world: int, init_file: str, results) -> None:
+    """257 real images and 5 generated batches: on 2 processes, 129 and 128 real images (5 and 4 batches of
+    32) and 3 and 2 generated batches, so that the ranks also hold different numbers of list entries."""
+    if world > 1:
+        dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    metrics = GenerativeMetrics(LinearExtractor(), num_samples=500, batch_size=100, kid_subsets=5, kid_subset_size=100)
+    real = torch.rand(257, 1, 28, 28, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    for batch in torch.tensor_split(real, world)[rank].split(32):
+        metrics.update(batch, real=True)
+    noise = lambda n, generator: torch.rand(n, 1, 28, 28, generator=generator) ** 2 * 2 - 1  # noqa: E731
+    metrics.update_generated(noise, torch.device("cpu"), rank, world)
+    results.put((rank, {k: metrics.compute()[k] for k in ("fid", "is", "kid")}))
+    if world > 1:
+        dist.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_is_and_kid_on_two_processes_equal_one_process_with_uneven_shards(tmp_path):
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    _metrics_on(0, 1, "", results)
+    one = results.get()[1]
+    processes = [ctx.Process(target=_metrics_on, args=(r, 2, str(tmp_path / "init"), results)) for r in (0, 1)]
+    for p in processes:
+        p.start()
+    try:  # a hang (ranks making different numbers of gathers) fails here instead of stalling the suite
+        two = dict(results.get(timeout=120) for _ in processes)
+    finally:
+        for p in processes:
+            p.join(timeout=30)
+            p.terminate()
+    assert one["is"] > 1.5 and one["kid"] > 0  # a case where the splits and subsets matter
+    for rank in (0, 1):
+        for name in ("fid", "is", "kid"):
+            assert two[rank][name] == pytest.approx(one[name], rel=1e-9), (name, one, two)
+
+
+def test_fewer_generated_batches_than_processes_is_refused_with_the_fix():
+    metrics = GenerativeMetrics(LinearExtractor(), num_samples=100, batch_size=100)
+    with pytest.raises(ValueError, match=r"1 batches for 2 processes.*metrics\.batch_size"):
+        metrics.update_generated(lambda n, g: torch.zeros(n, 1, 28, 28), torch.device("cpu"), rank=1, world_size=2)

@@ -15,7 +15,9 @@ def _rank_and_world() -> tuple[int, int]:
 
 
 class ResumableSampler(Sampler[int]):
-    """Each rank gets its slice of one permutation per epoch; `even=True` trims so every rank gets as many."""
+    """Each rank gets its contiguous block of one permutation per epoch; `even=True` trims so every rank gets as
+    many. Contiguous, not interleaved: features gathered rank after rank are then in the order one process sees,
+    so order-dependent metrics (KID's subsets, IS's splits) equal one process's."""
 
     def __init__(self, size: int, seed: int = 0, shuffle: bool = True, even: bool = True) -> None:
         self.size = size
@@ -39,7 +41,7 @@ class ResumableSampler(Sampler[int]):
         else:
             order = torch.arange(self.size)
         end = self.size - self.size % world if self.even else self.size
-        return order[rank:end:world].tolist()
+        return torch.tensor_split(order[:end], world)[rank].tolist()
 
     def __iter__(self) -> Iterator[int]:
         indices = self._indices()

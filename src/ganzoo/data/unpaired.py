@@ -21,8 +21,8 @@ class UnpairedSampler(ResumableSampler):
     """Yields index pairs (i_a, i_b): position t of domain d is permutation t // n_d of d, entry t % n_d.
 
     One epoch is the longer domain's length, trimmed to whole batches on every rank so that nothing is dropped
-    and both streams continue without gaps into the next epoch. Ranks take interleaved positions, as
-    ResumableSampler does, and mid-epoch resume works the same way (see ResumableLoader).
+    and both streams continue without gaps into the next epoch. Each rank takes a contiguous block of positions,
+    as ResumableSampler does, and mid-epoch resume works the same way (see ResumableLoader).
     """
 
     def __init__(self, sizes: tuple[int, int], batch_size: int, seed: int = 0) -> None:
@@ -53,7 +53,7 @@ class UnpairedSampler(ResumableSampler):
     def _indices(self) -> list[tuple[int, int]]:  # type: ignore[override]
         rank, world = _rank_and_world()
         length = self.epoch_length()
-        positions = self.epoch * length + torch.arange(rank, length, world)
+        positions = self.epoch * length + torch.tensor_split(torch.arange(length), world)[rank]
         return list(zip(self.stream(0, positions).tolist(), self.stream(1, positions).tolist(), strict=True))
 
     def __len__(self) -> int:

@@ -46,6 +46,20 @@ def agreed(values: dict[str, float]) -> dict[str, float]:
     return reference
 
 
+def one_block_per_rank(metric: Metric, *states: str) -> None:
+    """Concatenate this rank's list states into one tensor each, before torchmetrics gathers them.
+
+    torchmetrics gathers a list state kept with `dist_reduce_fx=None` (KID's and IS's features) one list entry
+    at a time: batches then arrive interleaved across ranks, and ranks holding different numbers of batches
+    make different numbers of collective calls, which hangs. With one entry per rank the gathered features are
+    rank 0's block, then rank 1's, ...: with contiguous blocks per rank, the order of one process.
+    """
+    for name in states:
+        parts = getattr(metric, name)
+        if isinstance(parts, list) and len(parts) > 1:
+            setattr(metric, name, [torch.cat(parts)])
+
+
 class ClassCoverage(Metric):
     """Histogram of predicted classes; `modes` counts classes that receive at least `threshold` of samples."""
 
@@ -69,8 +83,9 @@ class GenerativeMetrics(nn.Module):
 
     Real statistics are computed once and kept (`reset_real_features=False`); `reset` clears the generated
     side only. Generated images come in batches of `batch_size`, batch b drawn from a torch.Generator seeded
-    `seed + b`; process r of w draws batches r, r + w, ..., so 1 or N processes see the same union of samples
-    and compute the same FID. Every process must call `update`, `update_generated` and `compute`.
+    `seed + b`; process r of w draws the r-th contiguous block of batches, so 1 or N processes see the same
+    samples, gathered in the same order, and compute the same FID, and, since their random splits and subsets
+    index that order, the same IS and KID. Every process must call `update`, `update_generated` and `compute`.
     """
 
     def __init__(
@@ -125,7 +140,14 @@ class GenerativeMetrics(nn.Module):
     def update_generated(self, sample: SampleFn, device: torch.device, rank: int = 0, world_size: int = 1) -> int:
         """Draw this process's share of `num_samples` images with `sample(n, generator)`; returns how many."""
         drawn = 0
-        for b in range(rank, -(-self.num_samples // self.batch_size), world_size):
+        batches = torch.arange(-(-self.num_samples // self.batch_size))
+        if len(batches) < world_size:
+            raise ValueError(
+                f"metrics.num_samples={self.num_samples} in batches of metrics.batch_size={self.batch_size} gives "
+                f"{len(batches)} batches for {world_size} processes, and every process needs one: lower "
+                "metrics.batch_size or raise metrics.num_samples."
+            )
+        for b in torch.tensor_split(batches, world_size)[rank].tolist():
             n = min(self.batch_size, self.num_samples - b * self.batch_size)
             generator = torch.Generator(device=device).manual_seed(self.seed + b)
             self.update(sample(n, generator), real=False)
@@ -139,6 +161,8 @@ class GenerativeMetrics(nn.Module):
             count = torch.tensor(n_real, device=self.fid.real_features_sum.device)
             dist.all_reduce(count)
             n_real = int(count)
+            one_block_per_rank(self.kid, "real_features", "fake_features")
+            one_block_per_rank(self.inception_score, "features")
         self.kid.subset_size = min(self.kid_subset_size, n_real, self.num_samples)
         values = {"fid": float(self.fid.compute())}
         with seeded_cpu_stream(self.seed):  # the global random streams stay untouched (exact resume)
