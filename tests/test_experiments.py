@@ -87,7 +87,16 @@ EXPERIMENTS.update(
                 **FAST,
             },
         ),
-        "wgan_gp_mnist_fast": (TINY_DCGAN, {"model._target_": "ganzoo.models.WGANGP", "model.n_critic": 1, **FAST}),
+        "wgan_gp_mnist_fast": (
+            TINY_DCGAN,
+            {
+                "model._target_": "ganzoo.models.WGANGP",
+                "model.n_critic": 1,
+                "model.penalty_every": 8,
+                "model.reuse_fakes": True,
+                **FAST,
+            },
+        ),
         "otgan_mnist_fast": (EXPERIMENTS["otgan_mnist"][0], {"model._target_": "ganzoo.models.OTGAN", **FAST}),
         "bigan_mnist_fast": (EXPERIMENTS["bigan_mnist"][0], {"model._target_": "ganzoo.models.BiGAN", **FAST}),
     }
