@@ -81,6 +81,7 @@ EXPERIMENTS.update(
                 "model._target_": "ganzoo.models.WGAN",
                 "model.clip_value": 0.02,
                 "model.n_critic": 1,
+                "model.reuse_fakes": True,
                 "model.optimizer_critic.lr": 5e-4,
                 "model.optimizer_generator.lr": 5e-4,
                 "model.critic.batchnorm": True,
