@@ -1,6 +1,7 @@
 """Metrics on several processes: the same samples, in the same order, and the same values as one process."""
 
 import logging
+from unittest import mock
 
 import pytest
 import torch
@@ -138,9 +139,13 @@ def _metrics_on(rank: int, world: int, init_file: str, results) -> None:
     real = torch.rand(257, 1, 28, 28, generator=torch.Generator().manual_seed(1)) * 2 - 1
     for batch in torch.tensor_split(real, world)[rank].split(32):
         metrics.update(batch, real=True)
-    noise = lambda n, generator: torch.rand(n, 1, 28, 28, generator=generator) ** 2 * 2 - 1  # noqa: E731
+
+    def noise(n: int, generator: torch.Generator) -> torch.Tensor:
+        return torch.rand(n, 1, 28, 28, generator=generator) ** 2 * 2 - 1
+
     metrics.update_generated(noise, torch.device("cpu"), rank, world)
-    results.put((rank, {k: metrics.compute()[k] for k in ("fid", "is", "kid")}))
+    values = metrics.compute()
+    results.put((rank, {k: values[k] for k in ("fid", "is", "kid")}))
     if world > 1:
         dist.destroy_process_group()
 
@@ -170,3 +175,12 @@ def test_fewer_generated_batches_than_processes_is_refused_with_the_fix():
     metrics = GenerativeMetrics(LinearExtractor(), num_samples=100, batch_size=100)
     with pytest.raises(ValueError, match=r"1 batches for 2 processes.*metrics\.batch_size"):
         metrics.update_generated(lambda n, g: torch.zeros(n, 1, 28, 28), torch.device("cpu"), rank=1, world_size=2)
+
+
+def test_a_run_whose_processes_cannot_each_draw_a_batch_is_refused_at_setup_not_at_its_first_validation(make_config):
+    _, model, _ = build(make_config(*METRICS_RUN, "metrics.num_samples=100", "metrics.batch_size=100", run="early"))
+    model._trainer = mock.Mock(world_size=2)  # what trainer=ddp_cpu hands the model
+    with pytest.raises(ValueError, match=r"1 batches for 2 processes"):
+        model.setup("fit")
+    model._trainer = mock.Mock(world_size=1)
+    model.setup("fit")  # one process draws the one batch

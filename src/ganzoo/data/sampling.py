@@ -31,7 +31,7 @@ class ResumableSampler(Sampler[int]):
         self.epoch = epoch
 
     def resume(self, epoch: int, skip: int) -> None:
-        """Skip the first `skip` samples of this rank's slice the next time `epoch` is iterated."""
+        """Skip the first `skip` samples of this rank's block the next time `epoch` is iterated."""
         self._resume = (epoch, skip)
 
     def _indices(self) -> list[int]:

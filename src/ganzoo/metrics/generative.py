@@ -52,7 +52,8 @@ def one_block_per_rank(metric: Metric, *states: str) -> None:
     torchmetrics gathers a list state kept with `dist_reduce_fx=None` (KID's and IS's features) one list entry
     at a time: batches then arrive interleaved across ranks, and ranks holding different numbers of batches
     make different numbers of collective calls, which hangs. With one entry per rank the gathered features are
-    rank 0's block, then rank 1's, ...: with contiguous blocks per rank, the order of one process.
+    rank 0's block, then rank 1's, ...: with contiguous blocks per rank, the order of one process. Every rank
+    must hold at least one entry (a rank with none would still make no gather call).
     """
     for name in states:
         parts = getattr(metric, name)
@@ -136,17 +137,22 @@ class GenerativeMetrics(nn.Module):
                 self.coverage.update(self.extractor(images)[1])
         self.extractor.clear_cache()
 
+    def check_world_size(self, world_size: int) -> None:
+        """Every process must draw at least one generated batch (see `one_block_per_rank`)."""
+        batches = -(-self.num_samples // self.batch_size)
+        if batches < world_size:
+            raise ValueError(
+                f"metrics.num_samples={self.num_samples} in batches of metrics.batch_size={self.batch_size} gives "
+                f"{batches} batches for {world_size} processes, and every process needs one: lower "
+                "metrics.batch_size or raise metrics.num_samples."
+            )
+
     @torch.no_grad()
     def update_generated(self, sample: SampleFn, device: torch.device, rank: int = 0, world_size: int = 1) -> int:
         """Draw this process's share of `num_samples` images with `sample(n, generator)`; returns how many."""
         drawn = 0
+        self.check_world_size(world_size)
         batches = torch.arange(-(-self.num_samples // self.batch_size))
-        if len(batches) < world_size:
-            raise ValueError(
-                f"metrics.num_samples={self.num_samples} in batches of metrics.batch_size={self.batch_size} gives "
-                f"{len(batches)} batches for {world_size} processes, and every process needs one: lower "
-                "metrics.batch_size or raise metrics.num_samples."
-            )
         for b in torch.tensor_split(batches, world_size)[rank].tolist():
             n = min(self.batch_size, self.num_samples - b * self.batch_size)
             generator = torch.Generator(device=device).manual_seed(self.seed + b)

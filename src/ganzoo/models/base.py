@@ -129,6 +129,8 @@ class AdversarialModule(LightningModule):
 
     def setup(self, stage: str) -> None:
         self.build_ema()
+        if self.metrics is not None and self._trainer is not None:  # refused now, not at the first validation
+            self.metrics.check_world_size(self.trainer.world_size)
 
     def use_weights(self, weights: str) -> None:
         """What generates through `network`: "ema" (the default: the averages when EMA is on, else the raw
