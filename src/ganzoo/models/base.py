@@ -129,7 +129,8 @@ class AdversarialModule(LightningModule):
 
     def setup(self, stage: str) -> None:
         self.build_ema()
-        if self.metrics is not None and self._trainer is not None:  # refused now, not at the first validation
+        # Refused now, not at the first validation. Translation metrics draw nothing: they translate the test splits.
+        if isinstance(self.metrics, GenerativeMetrics) and self._trainer is not None:
             self.metrics.check_world_size(self.trainer.world_size)
 
     def use_weights(self, weights: str) -> None:
