@@ -82,3 +82,29 @@ def test_lazy_gradient_penalty_is_k_times_the_penalty_on_every_kth_critic_update
 def test_penalty_every_below_1_or_not_an_integer_is_refused(every):
     with pytest.raises(ValueError, match="penalty_every must be an integer >= 1"):
         WGANGP(nn.Linear(2, 2), nn.Linear(2, 1), penalty_every=every, optimizer_critic=None, optimizer_generator=None)
+
+
+@pytest.mark.parametrize(("epoch", "k"), [(0, 10), (3, 8), (7, 5)])  # 0.9**3 = 0.729 of 10 is 7.29: 8 kept
+def test_top_k_generator_loss_learns_from_the_highest_scored_fakes_only(make_config, monkeypatch, epoch: int, k: int):
+    model = instantiate(make_config("model=wgan_gp", *TINY, "model.top_k=0.5", "model.top_k_decay=0.9").model)
+    monkeypatch.setattr(WGANGP, "current_epoch", property(lambda self: epoch))
+    assert model.top_k_fraction() == max(0.5, 0.9**epoch)
+    scores = torch.randn(10, 1, requires_grad=True)
+    kept = model.best_scores(scores)
+    descending = scores.detach().flatten().sort(descending=True).values
+    torch.testing.assert_close(kept.detach().flatten().sort(descending=True).values, descending[:k], rtol=0, atol=0)
+    # Sinha et al.'s loss: the mean over the k best only, so the others get no gradient at all.
+    (grad,) = torch.autograd.grad(-kept.mean(), scores)
+    best = scores.detach().flatten().argsort(descending=True)[:k]
+    expected = torch.zeros(10)
+    expected[best] = -1 / k
+    torch.testing.assert_close(grad.flatten(), expected, rtol=0, atol=0)
+
+
+def test_without_top_k_every_fake_counts_and_bad_shares_are_refused(make_config):
+    model = instantiate(make_config("model=wgan", *TINY).model)
+    scores = torch.randn(6, 1)
+    assert model.top_k is None and model.best_scores(scores) is scores
+    for name, value in (("top_k", 0), ("top_k", 1.5), ("top_k_decay", 0)):
+        with pytest.raises(ValueError, match=rf"model\.{name} must be in \(0, 1\], got {value}"):
+            WGANGP(nn.Linear(2, 2), nn.Linear(2, 1), **{name: value}, optimizer_critic=None, optimizer_generator=None)

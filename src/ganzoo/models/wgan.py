@@ -2,6 +2,7 @@
 penalises its input gradients. Both log the critic's estimate `train/wasserstein` = E f(real) - E f(fake).
 """
 
+import math
 from typing import Any
 
 import torch
@@ -24,11 +25,24 @@ class WGAN(AdversarialModule):
 
     can_reuse_fakes = True
 
-    def __init__(self, generator: nn.Module, critic: nn.Module, clip_value: float | None = 0.01, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        generator: nn.Module,
+        critic: nn.Module,
+        clip_value: float | None = 0.01,
+        top_k: float | None = None,
+        top_k_decay: float = 0.99,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.generator = generator
         self.critic = critic
         self.clip_value = clip_value
+        for name, value in (("top_k", top_k), ("top_k_decay", top_k_decay)):
+            if value is not None and not 0 < value <= 1:
+                raise ValueError(f"model.{name} must be in (0, 1], got {value}.")
+        self.top_k = top_k
+        self.top_k_decay = top_k_decay
 
     def critic_step(self, batch: Any) -> torch.Tensor:
         real = real_images(batch)
@@ -49,7 +63,18 @@ class WGAN(AdversarialModule):
             clip_weights(self.critic_parameters(), self.clip_value)
 
     def generator_step(self, batch: Any) -> torch.Tensor:
-        return wasserstein_generator_loss(self.critic(self.generator_fakes(real_images(batch).shape[0])))
+        scores = self.critic(self.generator_fakes(real_images(batch).shape[0]))
+        return wasserstein_generator_loss(self.best_scores(scores))
+
+    def top_k_fraction(self) -> float:
+        """Top-k training (Sinha et al., 2020): the share of fakes the generator learns from, decayed by
+        `top_k_decay` per epoch from 1 down to `top_k`."""
+        return 1.0 if self.top_k is None else max(self.top_k, self.top_k_decay**self.current_epoch)
+
+    def best_scores(self, scores: torch.Tensor) -> torch.Tensor:
+        """The critic's scores of the fakes it finds most real, `top_k_fraction` of them (all when top_k is off)."""
+        k = math.ceil(self.top_k_fraction() * scores.shape[0])
+        return scores if k >= scores.shape[0] else scores.flatten().topk(k).values
 
 
 PENALTY_LOCATIONS = ("interpolates", "real_fake")
