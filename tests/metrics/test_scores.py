@@ -3,10 +3,12 @@
 import numpy as np
 import pytest
 import torch
+from torch import nn
+from torchmetrics.image import InceptionScore
 
 from conftest import DATA_DIR, requires_mnist
 from ganzoo.data import MNISTDataModule, SyntheticDataModule
-from ganzoo.metrics import DigitExtractor, GenerativeMetrics
+from ganzoo.metrics import DigitExtractor, GenerativeMetrics, inception_score_parts
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +82,22 @@ def test_class_coverage_counts_classes_with_at_least_five_percent(extractor, mni
     fractions = np.array([result[f"class_{k}"] for k in range(10)])
     assert fractions.sum() == pytest.approx(1.0)
     assert fractions[7] == pytest.approx(38 / 938, abs=0.01)
+
+
+def test_inception_score_parts_multiply_back_to_torchmetrics_inception_score():
+    logits = torch.randn(300, 10, generator=torch.Generator().manual_seed(0)) * 3
+    metric = InceptionScore(feature=nn.Identity(), splits=1)
+    metric.update(logits.double())  # as ganzoo feeds it (FeatureHead)
+    parts = inception_score_parts(logits)
+    torch.testing.assert_close(parts["is"], float(metric.compute()[0]), rtol=1e-9, atol=0)
+    assert parts["is"] == pytest.approx(np.exp(parts["class_entropy"] - parts["mean_entropy"]), rel=1e-12)
+    # Ten equally drawn classes, each image certain of its own: H(y) = ln 10, E H(y|x) = 0, so IS = 10.
+    certain = 50.0 * torch.eye(10).repeat(30, 1)
+    assert inception_score_parts(certain) == pytest.approx(
+        {"is": 10, "class_entropy": np.log(10), "mean_entropy": 0}, abs=1e-9
+    )
+    # Every image undecided between two classes: the entropy of each prediction is ln 2, and IS halves.
+    undecided = torch.zeros(10, 10)
+    undecided[range(10), range(10)] = undecided[range(10), [(k + 1) % 10 for k in range(10)]] = 50.0
+    assert inception_score_parts(undecided)["mean_entropy"] == pytest.approx(np.log(2), abs=1e-9)
+    assert inception_score_parts(undecided)["is"] == pytest.approx(5, abs=1e-8)

@@ -2,7 +2,7 @@
 
 from ganzoo.metrics.digits import DigitClassifier, DigitExtractor, load_digit_classifier
 from ganzoo.metrics.extractor import FeatureExtractor, FeatureHead
-from ganzoo.metrics.generative import LOGGED, ClassCoverage, GenerativeMetrics, build_metrics
+from ganzoo.metrics.generative import LOGGED, ClassCoverage, GenerativeMetrics, build_metrics, inception_score_parts
 from ganzoo.metrics.inception import InceptionExtractor, InceptionWeightsError, resolve_inception_weights
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "InceptionExtractor",
     "InceptionWeightsError",
     "build_metrics",
+    "inception_score_parts",
     "load_digit_classifier",
     "resolve_inception_weights",
 ]

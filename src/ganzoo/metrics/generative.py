@@ -2,6 +2,7 @@
 any number of processes."""
 
 import logging
+import math
 import warnings
 from collections.abc import Callable
 
@@ -77,6 +78,22 @@ class ClassCoverage(Metric):
 
     def compute(self) -> torch.Tensor:
         return self.counts.float() / self.counts.sum().clamp(min=1)
+
+
+def inception_score_parts(logits: torch.Tensor) -> dict[str, float]:
+    """IS (one split) = exp(H(y) - E_x H(y|x)): `class_entropy` H(y) of the mean prediction says how evenly the
+    classes are drawn (at most ln of the class count), `mean_entropy` E_x H(y|x) how unsure the classifier is of
+    each image. Tells a low IS from unbalanced classes apart from one from ambiguous images."""
+    log_p = logits.double().log_softmax(dim=1)
+    p = log_p.exp()
+    marginal = p.mean(dim=0)
+    class_entropy = float(-(marginal * marginal.log()).sum())
+    mean_entropy = float(-(p * log_p).sum(dim=1).mean())
+    return {
+        "is": math.exp(class_entropy - mean_entropy),
+        "class_entropy": class_entropy,
+        "mean_entropy": mean_entropy,
+    }
 
 
 class GenerativeMetrics(nn.Module):
