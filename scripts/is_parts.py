@@ -21,6 +21,7 @@ import torch
 from ganzoo.checkpoint import load_model
 from ganzoo.data import MNISTDataModule
 from ganzoo.metrics import DigitExtractor, GenerativeMetrics, inception_score_parts
+from ganzoo.models import GAN, WGAN
 from ganzoo.sample import generate
 
 
@@ -45,11 +46,18 @@ def main() -> None:
     parser.add_argument("--num-samples", type=int, default=10_000)
     parser.add_argument("--keep-best-critic", type=float, nargs="*", default=[])
     args = parser.parse_args()
+    if any(not 0 < f <= 1 for f in args.keep_best_critic):
+        parser.error(f"--keep-best-critic takes shares in (0, 1], got {args.keep_best_critic}.")
     extractor = DigitExtractor("mnist")
     real, _ = MNISTDataModule(data_dir=os.environ.get("GANZOO_DATA_DIR", "data")).load_split(train=False)
     describe("MNIST test split", logits_of(extractor, real))
     for path in args.checkpoints:
         model, _ = load_model(path)
+        if args.keep_best_critic and not isinstance(model, GAN | WGAN):
+            raise SystemExit(
+                f"{path}: --keep-best-critic needs a critic that scores images alone (gan, dcgan, wgan, "
+                f"wgan_gp), not {type(model).__name__}'s."
+            )
         n = max([args.num_samples] + [round(args.num_samples / f) for f in args.keep_best_critic])
         images = generate(model, n).float() / 127.5 - 1
         describe(path, logits_of(extractor, images[: args.num_samples]))

@@ -96,6 +96,12 @@ def test_inception_score_parts_multiply_back_to_torchmetrics_inception_score():
     assert inception_score_parts(certain) == pytest.approx(
         {"is": 10, "class_entropy": np.log(10), "mean_entropy": 0}, abs=1e-9
     )
+    # A digit never drawn (probability exactly 0) counts 0 log 0 = 0 in H(y): nine classes, IS = 9, not NaN.
+    never_nine = torch.full((90, 10), -1e4)
+    never_nine[range(90), [k % 9 for k in range(90)]] = 0.0
+    assert inception_score_parts(never_nine) == pytest.approx(
+        {"is": 9, "class_entropy": np.log(9), "mean_entropy": 0}, abs=1e-9
+    )
     # Every image undecided between two classes: the entropy of each prediction is ln 2, and IS halves.
     undecided = torch.zeros(10, 10)
     undecided[range(10), range(10)] = undecided[range(10), [(k + 1) % 10 for k in range(10)]] = 50.0

@@ -87,7 +87,7 @@ def inception_score_parts(logits: torch.Tensor) -> dict[str, float]:
     log_p = logits.double().log_softmax(dim=1)
     p = log_p.exp()
     marginal = p.mean(dim=0)
-    class_entropy = float(-(marginal * marginal.log()).sum())
+    class_entropy = float(-torch.special.xlogy(marginal, marginal).sum())  # 0 log 0 = 0: a class never drawn
     mean_entropy = float(-(p * log_p).sum(dim=1).mean())
     return {
         "is": math.exp(class_entropy - mean_entropy),
