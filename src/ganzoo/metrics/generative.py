@@ -154,9 +154,14 @@ class GenerativeMetrics(nn.Module):
                 self.coverage.update(self.extractor(images)[1])
         self.extractor.clear_cache()
 
+    @property
+    def num_batches(self) -> int:
+        """How many generated batches make `num_samples` (the last one may be short)."""
+        return -(-self.num_samples // self.batch_size)
+
     def check_world_size(self, world_size: int) -> None:
         """Every process must draw at least one generated batch (see `one_block_per_rank`)."""
-        batches = -(-self.num_samples // self.batch_size)
+        batches = self.num_batches
         if batches < world_size:
             raise ValueError(
                 f"metrics.num_samples={self.num_samples} in batches of metrics.batch_size={self.batch_size} gives "
@@ -169,7 +174,7 @@ class GenerativeMetrics(nn.Module):
         """Draw this process's share of `num_samples` images with `sample(n, generator)`; returns how many."""
         drawn = 0
         self.check_world_size(world_size)
-        batches = torch.arange(-(-self.num_samples // self.batch_size))
+        batches = torch.arange(self.num_batches)
         for b in torch.tensor_split(batches, world_size)[rank].tolist():
             n = min(self.batch_size, self.num_samples - b * self.batch_size)
             generator = torch.Generator(device=device).manual_seed(self.seed + b)
