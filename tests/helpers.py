@@ -79,3 +79,13 @@ def fit_recording(cfg: Any) -> tuple[Trainer, LightningModule, list[str], Params
     before = {k: v.detach().clone() for k, v in model.named_parameters()}
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     return trainer, model, recorder.updates, before
+
+
+def tensors_of(metrics: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """Parameters, buffers and torchmetrics states (which are neither), by name."""
+    found = dict(metrics.state_dict(keep_vars=True))
+    for name, module in metrics.named_modules():
+        for state in getattr(module, "_defaults", {}):
+            if isinstance(getattr(module, state), torch.Tensor):
+                found[f"{name}.{state}"] = getattr(module, state)
+    return {k: v.detach().clone() for k, v in found.items()}

@@ -20,8 +20,8 @@ from ganzoo.metrics import load_digit_classifier
 from ganzoo.metrics.digits import to_digit_input
 from ganzoo.models.schedules import ConstantThenLinearDecay
 from ganzoo.sample import translate
-from ganzoo.train import train
-from helpers import SYNTHETIC_PAIR, fit_on_two_ranks, fit_recording
+from ganzoo.train import build, train
+from helpers import SYNTHETIC_PAIR, fit_on_two_ranks, fit_recording, tensors_of
 
 TINY = ["model.generators.mnist2usps.width=4", "model.critics.mnist.width=4"]
 NETWORKS = ("generators.mnist2usps.", "generators.usps2mnist.", "critics.mnist.", "critics.usps.")
@@ -241,6 +241,27 @@ def test_ddp_on_two_cpu_processes_keeps_the_four_networks_identical(make_config,
         assert torch.equal(rank0[key], rank1[key]), key
     for prefix in NETWORKS:
         assert any(not torch.equal(rank0[k], initial[k]) for k in rank0 if k.startswith(prefix)), prefix
+
+
+@pytest.mark.slow
+def test_validation_on_two_cpu_processes_counts_what_one_process_counts(make_config):
+    logged = {}
+    for trainer_config in ("cpu", "ddp_cpu"):
+        trainer, model, datamodule = build(
+            make_config(*TINY, *SYNTHETIC_PAIR, "model=cyclegan", f"trainer={trainer_config}", run=trainer_config)
+        )
+        before = tensors_of(model.metrics)
+        trainer.validate(model, datamodule=datamodule, verbose=False)
+        logged[trainer_config] = {k: float(v) for k, v in trainer.callback_metrics.items()}
+    # spawn shares CPU tensors between processes: each rank must count into copies of its own
+    after = tensors_of(model.metrics)
+    assert after.keys() == before.keys() and any("confmat" in k for k in after)
+    for name, value in before.items():
+        assert torch.equal(after[name], value), f"a rank wrote into the parent's {name}"
+    one, two = logged["cpu"], logged["ddp_cpu"]
+    assert one.keys() == two.keys() and {"val/acc_mnist2usps", "val/fid_usps2mnist"} <= one.keys()
+    for name, value in one.items():
+        assert two[name] == pytest.approx(value, rel=1e-6), f"{name}: one process {one}, two {two}"
 
 
 def _cycle_losses(run: Path) -> list[float]:

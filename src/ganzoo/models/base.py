@@ -37,6 +37,18 @@ from ganzoo.utils import eval_mode, unchanged_buffers
 
 log = logging.getLogger(__name__)
 
+
+def own_copies(module: nn.Module) -> None:
+    """Give this process its own copy of every tensor of `module` that sits in shared memory.
+
+    DDP by spawn pickles the module for each rank, and torch.multiprocessing pickles a CPU tensor by sharing its
+    storage. Lightning un-shares the LightningModule's own tree, not the metrics held outside it: every rank would
+    add its features into the same sums (counting the other ranks' samples twice after the gather), and
+    concurrent `+=` would lose updates at random, which gave a DDP FID of -11.6 or 724.7 for 32.9.
+    """
+    module._apply(lambda t: t.clone() if t.is_shared() else t)
+
+
 OptimizerFactory = Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 SchedulerFactory = Callable[[torch.optim.Optimizer], Any]
 
@@ -129,6 +141,8 @@ class AdversarialModule(LightningModule):
 
     def setup(self, stage: str) -> None:
         self.build_ema()
+        if self.metrics is not None:
+            own_copies(self.metrics)
         # Refused now, not at the first validation. Translation metrics draw nothing: they translate the test splits.
         if isinstance(self.metrics, GenerativeMetrics) and self._trainer is not None:
             self.metrics.check_world_size(self.trainer.world_size)
