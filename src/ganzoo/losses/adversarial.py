@@ -5,9 +5,15 @@ import torch
 import torch.nn.functional as F
 
 
-def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    """-E[log D(x)] - E[log(1 - D(G(z)))]: the discriminator maximises the minimax value."""
-    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_label: float = 1.0) -> torch.Tensor:
+    """-E[log D(x)] - E[log(1 - D(G(z)))]: the discriminator maximises the minimax value.
+
+    `real_label` < 1 is one-sided label smoothing (Salimans et al., 2016, sec. 3.4): real images are targets
+    `real_label` of a binary cross-entropy, so D is not rewarded for ever more confident scores on them; fakes
+    stay at 0 (smoothing them too would move D's optimum towards the fakes).
+    """
+    real = real_label * F.softplus(-real_logits) + (1 - real_label) * F.softplus(real_logits)
+    return real.mean() + F.softplus(fake_logits).mean()
 
 
 def generator_loss_minimax(fake_logits: torch.Tensor) -> torch.Tensor:

@@ -1,5 +1,6 @@
 """The GAN of Goodfellow et al. (2014); with convolutional networks it is DCGAN (Radford et al., 2016)."""
 
+from functools import partial
 from typing import Any
 
 import torch
@@ -32,7 +33,8 @@ class GAN(AdversarialModule):
     """Discriminator maximises log D(x) + log(1 - D(G(z))); `n_critic` is the paper's k.
 
     `critic_loss="hinge"` with `generator_loss="hinge"` is the hinge loss of SNGAN and BigGAN; `r1_gamma > 0`
-    adds Mescheder et al.'s (2018) zero-centred penalty gamma / 2 * E||grad D(x)||^2 on real images.
+    adds Mescheder et al.'s (2018) zero-centred penalty gamma / 2 * E||grad D(x)||^2 on real images;
+    `real_label < 1` smooths the real targets of the BCE loss (one-sided label smoothing).
     """
 
     can_reuse_fakes = True
@@ -44,6 +46,7 @@ class GAN(AdversarialModule):
         generator_loss: str = "nonsaturating",
         critic_loss: str = "bce",
         r1_gamma: float = 0.0,
+        real_label: float = 1.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -55,10 +58,16 @@ class GAN(AdversarialModule):
                 raise ValueError(f"Unknown {key} {value!r}: choose one of {sorted(known)} (model.{key}=...).")
         if r1_gamma < 0:
             raise ValueError(f"model.r1_gamma must be >= 0 (0: no R1 penalty), got {r1_gamma}.")
+        if not 0.5 < real_label <= 1:
+            raise ValueError(f"model.real_label must be in (0.5, 1] (1: no smoothing; 0.9 is usual), got {real_label}.")
+        if real_label != 1 and critic_loss != "bce":
+            raise ValueError(f"model.real_label smooths the bce loss's targets; critic_loss={critic_loss!r} has none.")
         self.generator = generator
         self.critic = critic
         self.generator_loss = GENERATOR_LOSSES[generator_loss]
         self.critic_loss = CRITIC_LOSSES[critic_loss]
+        if real_label != 1:
+            self.critic_loss = partial(discriminator_loss, real_label=real_label)
         self.r1_gamma = r1_gamma
 
     def critic_step(self, batch: Any) -> torch.Tensor:
