@@ -71,7 +71,13 @@ def test_n_straight_steps_equal_half_then_resume_then_half_for_every_model(tmp_p
 
 @pytest.mark.parametrize(
     ("model", "extra"),
-    [("dcgan_radford", []), ("wgan", []), ("wgan_gp", []), ("wgan_gp", ["model.penalty_every=2"])],
+    [
+        ("dcgan_radford", []),
+        ("wgan", []),
+        ("wgan_gp", []),
+        ("wgan_gp", ["model.penalty_every=2"]),
+        ("wgan_gp", ["model.penalty_every=2", "model.info_codes=4"]),  # the kept latents carry the categories
+    ],
 )
 def test_reuse_fakes_resumes_exactly_from_between_a_critic_step_and_the_generator_step(
     tmp_path: Path, model: str, extra: list[str]

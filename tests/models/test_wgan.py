@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from torch import nn
 
@@ -108,3 +109,67 @@ def test_without_top_k_every_fake_counts_and_bad_shares_are_refused(make_config)
     for name, value in (("top_k", 0), ("top_k", 1.5), ("top_k_decay", 0)):
         with pytest.raises(ValueError, match=rf"model\.{name} must be in \(0, 1\], got {value}"):
             WGANGP(nn.Linear(2, 2), nn.Linear(2, 1), **{name: value}, optimizer_critic=None, optimizer_generator=None)
+
+
+INFO = ["model=wgan_gp", *TINY, "model.info_codes=4", "model.info_weight=0.5"]
+
+
+def test_info_latents_end_in_a_uniform_one_hot_category_after_normal_noise(make_config):
+    model = instantiate(make_config(*INFO).model)
+    z = model.latent(4000, torch.Generator().manual_seed(0))
+    noise, code = z[:, :-4], z[:, -4:]
+    assert z.shape == (4000, model.generator.latent_dim) and noise.shape[1] == model.generator.latent_dim - 4
+    assert torch.equal(code.sum(1), torch.ones(4000)) and set(code.unique().tolist()) == {0.0, 1.0}
+    counts = code.sum(0)
+    assert counts.min() > 900 and counts.max() < 1100  # 1000 each, binomial spread about 27
+    assert abs(noise.mean()) < 0.02 and abs(noise.std() - 1) < 0.02
+    assert torch.equal(model.latent(4000, torch.Generator().manual_seed(0)), z)  # the metrics' seeded draws repeat
+
+
+@pytest.mark.parametrize("name", ["wgan", "wgan_gp"])
+def test_info_loss_is_the_code_cross_entropy_of_the_head_on_the_critic_features_in_both_steps(make_config, name):
+    model = instantiate(make_config(f"model={name}", *INFO[1:]).model)
+    real = torch.rand(6, 1, 28, 28) * 2 - 1
+
+    def reference(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = model.critic.features(model.generator(z))
+        log_q = torch.log_softmax(model.code_head(features), dim=1)
+        information = -log_q[torch.arange(6), z[:, -4:].argmax(1)].mean()
+        return model.critic.head(features).squeeze(1), information
+
+    model.rng.manual_seed(3)
+    loss = model.generator_step((real, None))
+    model.rng.manual_seed(3)
+    scores, information = reference(model.latent(6))
+    torch.testing.assert_close(loss, -scores.mean() + 0.5 * information)
+
+    model.penalty = lambda real, fake: 0.0  # the gradient penalty has tests of its own
+    model.rng.manual_seed(4)
+    loss = model.critic_step((real, None))
+    model.rng.manual_seed(4)
+    with torch.no_grad():
+        scores, information = reference(model.latent(6))
+        expected = -(model.critic(real).mean() - scores.mean()) + 0.5 * information
+    torch.testing.assert_close(loss, expected)
+    # Q shares the critic's layers and is trained with them (the critic's optimizer), as in InfoGAN
+    head = {id(p) for p in model.code_head.parameters()}
+    assert head <= {id(p) for p in model.critic_parameters()}
+    assert not head & {id(p) for p in model.generator_parameters()}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        (["model.info_codes=1"], r"info_codes must be >= 2"),
+        (["model.info_codes=4", "model.info_weight=0"], r"info_weight > 0"),
+        (["model.info_codes=8", "model.generator.latent_dim=8"], r"must leave noise in the latent"),
+    ],
+)
+def test_bad_info_settings_are_refused(make_config, overrides, named):
+    with pytest.raises(InstantiationException, match=named):
+        instantiate(make_config("model=wgan_gp", *TINY, *overrides).model)
+
+
+def test_info_codes_need_a_critic_with_features_and_a_linear_head():
+    with pytest.raises(ValueError, match=r"needs a critic with `features` and a linear `head`, which Linear lacks"):
+        WGANGP(nn.Linear(2, 2), nn.Linear(2, 1), info_codes=4, optimizer_critic=None, optimizer_generator=None)

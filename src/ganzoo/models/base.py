@@ -202,8 +202,12 @@ class AdversarialModule(LightningModule):
     def critic_fakes(self, n: int) -> torch.Tensor:
         """n fakes for a critic step, detached. With `reuse_fakes`, the last critic step of a cycle keeps their
         graph, and the generator step that follows scores these fakes with the updated critic instead of drawing
-        new ones (as PyTorch's DCGAN example does): one generator forward less per cycle, 1.11x the updates of the fast
-        DCGAN in 8 minutes, though not better samples there (docs/time_to_quality.md), so no preset turns it on."""
+        new ones (as PyTorch's DCGAN example does): one generator forward less per cycle (docs/time_to_quality.md: the
+        WGAN and WGAN-GP presets take it, the DCGAN preset does not)."""
+        return self.critic_latents_and_fakes(n)[1]
+
+    def critic_latents_and_fakes(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """`critic_fakes` with the latent codes they came from."""
         z = self.latent(n)
         if self.reuse_fakes and self.cycle_position == self.n_critic - 1:  # the last critic step of the cycle
             # the critic phase has switched the generator's gradients off (toggle_optimizer); this graph needs them
@@ -216,14 +220,19 @@ class AdversarialModule(LightningModule):
                 for p in switched_off:
                     p.requires_grad_(False)
             self._kept_fakes = (z, fake)
-            return fake.detach()
+            return z, fake.detach()
         with torch.no_grad():
-            return self.generator(z)
+            return z, self.generator(z)
 
     def generator_fakes(self, n: int) -> torch.Tensor:
         """n fakes for a generator step, with their graph: the ones a critic step kept, or new ones."""
+        return self.generator_latents_and_fakes(n)[1]
+
+    def generator_latents_and_fakes(self, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """`generator_fakes` with the latent codes they came from."""
         if self._kept_fakes is None:
-            return self.generator(self.latent(n))
+            z = self.latent(n)
+            return z, self.generator(z)
         z, fake = self._kept_fakes
         self._kept_fakes = None
         if fake is None:
@@ -231,7 +240,7 @@ class AdversarialModule(LightningModule):
             # step has moved BatchNorm's statistics already
             with unchanged_buffers(self.generator):
                 fake = self.generator(z.to(self.device))
-        return fake
+        return z, fake
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
