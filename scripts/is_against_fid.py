@@ -1,11 +1,13 @@
 """How far is an IS target from a FID target? IS against digit FID over the measured marks of the time-to-quality runs.
 
     python scripts/is_against_fid.py [--results benchmarks/results/time_to_quality.json] [--below 60]
-        [--out docs/is_against_fid.png]
+        [--apart info_codes=10 wgan_gp_mnist_fast@2threads] [--out docs/is_against_fid.png]
 
 Reads every (FID, IS) pair that benchmarks/time_to_quality.py stored (all runs, all marks, EMA weights) with FID
 below `--below`, fits IS = a ln(FID) + b by least squares, prints the fit, its correlation and the FID at which the
-fit reaches a few IS values, and draws the points with the fit (log FID axis).
+fit reaches a few IS values, and draws the points with the fit (log FID axis). `--apart TEXT ...`: the runs named
+TEXT, or whose training command contains it (a lever), are left out of the fit and drawn in their own colour, with
+their distance from the line printed.
 """
 
 import argparse
@@ -21,17 +23,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results" / "time_to_quality.json")
     parser.add_argument("--below", type=float, default=60.0, help="only marks with a digit FID below this")
+    parser.add_argument("--apart", nargs="*", default=[], help="runs of this name, or whose command holds it")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "is_against_fid.png")
     args = parser.parse_args()
     results = json.loads(args.results.read_text())
-    points = np.array(
-        [
-            (mark["fid"], mark["is"])
-            for run in results.values()
-            for mark in run["marks"].values()
-            if "is" in mark and 0 < mark["fid"] < args.below
-        ]
-    )
+
+    def is_apart(name: str, run: dict) -> bool:
+        return any(text == name or text in run.get("command", "") for text in args.apart)
+
+    def marks(apart: bool) -> np.ndarray:
+        return np.array(
+            [
+                (mark["fid"], mark["is"])
+                for name, run in results.items()
+                if is_apart(name, run) == apart
+                for mark in run["marks"].values()
+                if "is" in mark and 0 < mark["fid"] < args.below
+            ]
+        ).reshape(-1, 2)
+
+    points, others = marks(apart=False), marks(apart=True)
     log_fid, inception = np.log(points[:, 0]), points[:, 1]
     slope, intercept = np.polyfit(log_fid, inception, 1)
     r = np.corrcoef(log_fid, inception)[0, 1]
@@ -42,6 +53,9 @@ def main() -> None:
     print(f"lowest FID measured: {best[0]:.1f} (IS {best[1]:.2f}); highest IS: {inception.max():.2f}")
     for target in (8.5, 9.0, 9.3):  # beyond the lowest FID measured this extrapolates, and the line must bend
         print(f"  the fit reaches IS {target}: at FID {np.exp((target - intercept) / slope):.1f}")
+    for fid, score in others:
+        off = score - (slope * np.log(fid) + intercept)
+        print(f"  apart: FID {fid:.1f}, IS {score:.2f}, {off:+.2f} from the line")
 
     import matplotlib
 
@@ -51,7 +65,9 @@ def main() -> None:
 
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.scatter(points[:, 0], inception, s=12, label=f"time-to-quality marks with FID < {args.below:g}")
-    lowest = points[:, 0].min()
+    if len(others):
+        ax.scatter(others[:, 0], others[:, 1], s=16, color="tab:red", marker="^", label=", ".join(args.apart))
+    lowest = min(points[:, 0].min(), others[:, 0].min() if len(others) else np.inf)
     measured, beyond = np.geomspace(lowest, args.below, 50), np.geomspace(2, lowest, 20)
     ax.plot(measured, slope * np.log(measured) + intercept, color="black", linewidth=1, label=f"fit, r = {r:.3f}")
     ax.plot(beyond, slope * np.log(beyond) + intercept, color="black", linewidth=1, linestyle="--", label="beyond")

@@ -3,6 +3,7 @@ penalises its input gradients. Both log the critic's estimate `train/wasserstein
 """
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 import torch
@@ -79,7 +80,7 @@ class WGAN(AdversarialModule):
         codes = torch.randint(self.info_codes, (n,), generator=g, device=g.device)
         return torch.cat([noise, F.one_hot(codes, self.info_codes).to(noise.dtype)], dim=1)
 
-    def critic_parameters(self) -> Any:
+    def critic_parameters(self) -> Iterable[nn.Parameter]:
         """The critic's, and with `info_codes` the code head's, which shares the critic's layers (InfoGAN's Q)."""
         if not self.info_codes:
             return super().critic_parameters()
