@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torchvision.utils import save_image
 
 from ganzoo.checkpoint import load_model
-from ganzoo.metrics import DigitExtractor
+from ganzoo.metrics import DigitExtractor, inception_score_parts
 
 
 @torch.no_grad()
@@ -47,12 +47,12 @@ def main() -> None:
     classifier = DigitExtractor("mnist")
     taken, purities = set(), []
     for k, row in enumerate(images):
-        probabilities = torch.cat([classifier(part)[1] for part in row.split(500)]).softmax(dim=1)
-        counts = torch.bincount(probabilities.argmax(dim=1), minlength=classifier.num_classes)
+        logits = torch.cat([classifier(part)[1] for part in row.split(500)])
+        counts = torch.bincount(logits.argmax(dim=1), minlength=classifier.num_classes)
         digit = int(counts.argmax())
         taken.add(digit)
         purities.append(float(counts.max()) / len(row))
-        entropy = -(probabilities * probabilities.clamp_min(1e-12).log()).sum(dim=1).mean()
+        entropy = inception_score_parts(logits)["mean_entropy"]
         shown = f"purity {purities[-1]:.3f}, E H(y|x) {entropy:.3f}, counts {counts.tolist()}"
         print(f"category {k}: digit {digit}, {shown}")
     missing = sorted(set(range(classifier.num_classes)) - taken)

@@ -51,6 +51,9 @@ def main() -> None:
     extractor = DigitExtractor("mnist")
     real, _ = MNISTDataModule(data_dir=os.environ.get("GANZOO_DATA_DIR", "data")).load_split(train=False)
     describe("MNIST test split", logits_of(extractor, real))
+    metrics = GenerativeMetrics(extractor, num_samples=args.num_samples)  # the real split's features, once
+    for batch in real.split(500):
+        metrics.update(batch, real=True)
     for path in args.checkpoints:
         model, _ = load_model(path)
         if args.keep_best_critic and not isinstance(model, GAN | WGAN):
@@ -66,12 +69,10 @@ def main() -> None:
             with torch.no_grad():
                 scores = torch.cat([model.critic(batch).flatten() for batch in drawn.split(500)])
             kept = drawn[scores.argsort(descending=True)[: args.num_samples]]
-            metrics = GenerativeMetrics(extractor, num_samples=args.num_samples)
-            for batch in real.split(500):
-                metrics.update(batch, real=True)
             for batch in kept.split(500):
                 metrics.update(batch, real=False)
             values = metrics.compute()
+            metrics.reset()  # forgets the selection; the real statistics stay
             print(
                 f"  the {args.num_samples} of {len(drawn)} that the critic scores highest: digit FID "
                 f"{float(values['fid']):.2f}, IS {float(values['is']):.2f}, modes {int(values['modes'])}"
