@@ -1,10 +1,12 @@
 """Where a CycleGAN step spends its time on a CPU: forward, backward and optimizer, per side and per network.
 
     .venv/bin/python benchmarks/cyclegan_step.py [--threads 2] [--batch 64] [--repeats 10]
+        [--variant NAME OVERRIDE [OVERRIDE ...]] ...
 
-Times the report's model (model=cyclegan_report) and the fast default (model=cyclegan) on random 28x28 batches,
-through the models' own critic_step / generator_step, and prints milliseconds per step (median over repeats),
-the ratio to the report's model, and the forward time of each network alone at that batch size.
+Times the report's model (model=cyclegan_report), the fast default (model=cyclegan) and each --variant (a name
+and its Hydra overrides, e.g. `--variant wide model=cyclegan model.generators.mnist2usps.width=32`) on random
+28x28 batches, through the models' own critic_step / generator_step, and prints milliseconds per step (median
+over repeats), the ratio to the report's model, and the forward time of each network alone at that batch size.
 """
 
 import argparse
@@ -79,11 +81,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, help="default: each variant's data.batch_size")
     parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--variant", nargs="+", action="append", default=[], help="NAME OVERRIDE [OVERRIDE ...]")
     args = parser.parse_args()
+    if any(len(v) < 2 for v in args.variant):
+        parser.error("--variant takes a name and at least one override, e.g. --variant wide model=cyclegan ...")
+    variants = {**VARIANTS, **{name: overrides for name, *overrides in args.variant}}
     torch.set_num_threads(args.threads)
     print(f"{args.threads} thread(s), median of {args.repeats} repeats, ms")
     baseline = None
-    for name, overrides in VARIANTS.items():
+    for name, overrides in variants.items():
         model, batch_size = build(overrides)
         n = args.batch or batch_size
         batch = [torch.rand(n, 1, size, size) * 2 - 1 for size in model.image_sizes.values()]
