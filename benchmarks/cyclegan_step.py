@@ -85,6 +85,8 @@ def main() -> None:
     args = parser.parse_args()
     if any(len(v) < 2 for v in args.variant):
         parser.error("--variant takes a name and at least one override, e.g. --variant wide model=cyclegan ...")
+    if taken := sorted({name for name, *_ in args.variant} & VARIANTS.keys()):
+        parser.error(f"--variant {taken[0]} would replace a built-in variant ({', '.join(VARIANTS)}): rename it")
     variants = {**VARIANTS, **{name: overrides for name, *overrides in args.variant}}
     torch.set_num_threads(args.threads)
     print(f"{args.threads} thread(s), median of {args.repeats} repeats, ms")
