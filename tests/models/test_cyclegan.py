@@ -23,7 +23,7 @@ from ganzoo.sample import translate
 from ganzoo.train import build, train
 from helpers import SYNTHETIC_PAIR, fit_on_two_ranks, fit_recording, tensors_of
 
-TINY = ["model.generators.mnist2usps.width=4", "model.critics.mnist.width=4"]
+TINY = ["model.generators.mnist2usps.width=4", "model.generators.usps2mnist.width=4", "model.critics.mnist.width=4"]
 NETWORKS = ("generators.mnist2usps.", "generators.usps2mnist.", "critics.mnist.", "critics.usps.")
 
 
@@ -279,6 +279,7 @@ def test_short_fit_on_real_mnist_usps_lowers_the_cycle_loss_and_reports_accuraci
     cfg = make_config(
         "model=cyclegan",
         "model.generators.mnist2usps.width=8",
+        "model.generators.usps2mnist.width=8",
         "model.critics.mnist.width=8",
         "model.optimizer_generator.lr=2e-3",
         "data=mnist_usps",
@@ -431,6 +432,17 @@ def test_default_trainer_runs_the_whole_learning_rate_schedule(make_config, mode
     base = cfg.model.optimizer_generator.lr
     assert rates[0] == base and rates[-1] > 0  # the last update still learns...
     assert schedulers[1].get_last_lr()[0] == 0.0  # ...and the schedule has reached its final rate
+
+
+def test_headline_translates_usps_at_the_reports_width_and_mnist_at_half(make_config):
+    cfg = make_config("model=cyclegan", "data=mnist_usps")
+    generators = instantiate(cfg.model).generators
+    assert cfg.model.generators.usps2mnist.width == 32 and cfg.model.generators.mnist2usps.width == 16
+    assert generators["usps2mnist"].net[1].out_channels == 32 and generators["mnist2usps"].net[1].out_channels == 16
+    # F is otherwise the report's network, and G follows the report in everything but its width
+    report = make_config("model=cyclegan_report", "data=mnist_usps").model.generators
+    assert dict(cfg.model.generators.usps2mnist) == dict(report.usps2mnist)
+    assert {**cfg.model.generators.mnist2usps, "width": 32} == dict(report.mnist2usps)
 
 
 def test_jittered_semantic_term_is_the_teachers_cross_entropy_on_translated_jittered_sources():
