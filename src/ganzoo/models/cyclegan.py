@@ -13,10 +13,7 @@ With `semantic_augment` ({degrees, translate, scale}: `AffineJitter`) the term t
 of x_a (x_b) instead, still against the teacher's label of the original: one more pass through each generator.
 With `semantic_true_labels` the term's labels are the source images' own (batches (x_a, x_b, y_a, y_b) from a
 datamodule with `labels=True`) in place of argmax f_a(x_a): the labels that CyCADA's f_a is trained on, without
-its errors (the shipped USPS teacher misreads 1.1% of the USPS training digits). With `semantic_cycle` the source
-teacher also judges the cycle's reconstructions, CE(f_a(F(G(x_a))), label of x_a) and the same for b: F then learns
-to read G's translations of every MNIST digit, labelled, as CyCADA trains its target-domain classifier on
-translated source images, where the cycle's L1 distance barely notices a reconstruction that changed digit.
+its errors (the shipped USPS teacher misreads 1.1% of the USPS training digits).
 Unlike CyCADA, which has labels for the source domain only, it uses a teacher per domain; the teachers that ship
 (`ganzoo/models/weights/teacher_*.pt`) are other networks than the metric classifiers, so the accuracy that
 validation reports is not the teachers' own opinion.
@@ -90,7 +87,6 @@ class CycleGAN(AdversarialModule):
         semantic_teachers: Mapping[str, str] | None = None,
         semantic_augment: Mapping[str, float] | None = None,
         semantic_true_labels: bool = False,
-        semantic_cycle: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -131,12 +127,6 @@ class CycleGAN(AdversarialModule):
             raise ValueError(
                 "model.semantic_true_labels sets the labels of the semantic term, which is off "
                 "(model.semantic_weight=0): set model.semantic_weight > 0, or model.semantic_true_labels=false."
-            )
-        self.semantic_cycle = semantic_cycle
-        if semantic_cycle and not semantic_weight:
-            raise ValueError(
-                "model.semantic_cycle extends the semantic term to the cycle's reconstructions, and that term is off "
-                "(model.semantic_weight=0): set model.semantic_weight > 0, or model.semantic_cycle=false."
             )
         if semantic_weight < 0:
             raise ValueError(f"model.semantic_weight must be >= 0 (0 turns the term off), got {semantic_weight}.")
@@ -193,14 +183,12 @@ class CycleGAN(AdversarialModule):
     ) -> dict[str, torch.Tensor]:
         """Unweighted terms by name: `adversarial/b` (G judged by D_b), `cycle/a` (||F(G(x)) - x||),
         `identity/b` (||G(y) - y||, only with identity_weight > 0), `semantic/b` (with semantic_weight > 0;
-        against `labels` of the sources when given, else against the source teacher's) and `semantic_cycle/a`
-        (f_a on F(G(x_a)) against the same labels, with semantic_cycle)."""
+        against `labels` of the sources when given, else against the source teacher's)."""
         fake = {t: self.generators[f"{s}2{t}"](real[s]) for s, t in self.directions}
         terms: dict[str, torch.Tensor] = {}
         for s, t in self.directions:
             terms[f"adversarial/{t}"] = self.adversarial_loss(self.critics[t](fake[t]))
-            reconstructed = self.generators[f"{t}2{s}"](fake[t])
-            terms[f"cycle/{s}"] = cycle_loss(real[s], reconstructed)
+            terms[f"cycle/{s}"] = cycle_loss(real[s], self.generators[f"{t}2{s}"](fake[t]))
             if self.identity_weight:
                 terms[f"identity/{t}"] = identity_loss(real[t], self.generators[f"{s}2{t}"](real[t]))
             if self.semantic_weight:
@@ -209,15 +197,13 @@ class CycleGAN(AdversarialModule):
                     translated = self.generators[f"{s}2{t}"](self.semantic_augment(real[s], self.rng))
                 source_labels = None if labels is None else labels[s]
                 terms[f"semantic/{t}"] = self.semantic_loss(real[s], translated, s, t, source_labels)
-                if self.semantic_cycle:
-                    terms[f"semantic_cycle/{s}"] = self.semantic_loss(real[s], reconstructed, s, s, source_labels)
         return terms
 
     def semantic_loss(
         self, source: torch.Tensor, translated: torch.Tensor, s: str, t: str, labels: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """CE of the teacher of domain t on `translated` (images in t) against `labels`, by default the source
-        teacher's labels of the originals."""
+        """CE of the target teacher on the translations against `labels`, by default the source teacher's labels
+        of the originals."""
         teachers = self.__dict__["teachers"]  # in eval mode (load_digit_classifier); on the device from on_fit_start
         if labels is None:
             with torch.no_grad():
@@ -231,7 +217,6 @@ class CycleGAN(AdversarialModule):
             "cycle": self.cycle_weight,
             "identity": self.identity_weight * self.cycle_weight,
             "semantic": self.semantic_weight,
-            "semantic_cycle": self.semantic_weight,
         }
         total = torch.zeros((), device=self.device)
         for name, value in terms.items():
