@@ -65,7 +65,7 @@ def phases(model, batch: list[torch.Tensor], repeats: int) -> dict[str, float]:
 
 
 def networks(model, batch: list[torch.Tensor], repeats: int) -> dict[str, float]:
-    x = model.real(batch)
+    x = dict(zip(model.domains, batch, strict=True))
     out = {}
     with torch.no_grad():
         for name, net in model.generators.items():
@@ -95,8 +95,6 @@ def main() -> None:
         model, batch_size = build(overrides)
         n = args.batch or batch_size
         batch = [torch.rand(n, 1, size, size) * 2 - 1 for size in model.image_sizes.values()]
-        if model.semantic_true_labels:  # labelled batches (x_a, x_b, y_a, y_b)
-            batch += [torch.randint(0, 10, (n,)) for _ in model.domains]
         parts = phases(model, batch, args.repeats)
         total = sum(parts.values())
         baseline = baseline or total / n
