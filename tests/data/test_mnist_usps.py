@@ -86,24 +86,6 @@ def test_batches_are_unpaired_pairs_of_each_domain_at_its_size(usps_size: int):
     assert torch.equal(drawn[drawn.flatten(1).sum(1).argsort()], usps[usps.flatten(1).sum(1).argsort()])
 
 
-def test_labelled_batches_carry_each_images_own_label():
-    plain = synthetic_pair(14)
-    labelled = UnpairedDataModule(plain.domains, batch_size=8, seed=0, labels=True)
-    for datamodule in (plain, labelled):
-        datamodule.setup("fit")
-    sets = labelled.train_sets
-    for unlabelled, (x, y, x_labels, y_labels) in zip(
-        plain.train_dataloader(), labelled.train_dataloader(), strict=True
-    ):
-        assert len(unlabelled) == 2  # images only unless asked
-        assert torch.equal(unlabelled[0], x) and torch.equal(unlabelled[1], y)  # the same draws
-        for images, labels, name in ((x, x_labels, "mnist"), (y, y_labels, "usps")):
-            stored, stored_labels = sets[name].tensors
-            # each image's label is the one stored with that image (found by content)
-            index = (images.flatten(1)[:, None] == stored.flatten(1)[None]).all(-1).float().argmax(1)
-            assert torch.equal(stored[index], images) and torch.equal(stored_labels[index], labels), name
-
-
 def test_validation_and_test_are_each_domains_test_split_with_labels():
     datamodule = synthetic_pair(14)
     datamodule.setup("fit")

@@ -167,15 +167,12 @@ def _state(path: Path) -> tuple[dict, dict]:
 
 
 @pytest.mark.parametrize(
-    "variant",
-    [[], ["model.semantic_augment={degrees:10,translate:0.06,scale:0.1}"], ["model.semantic_true_labels=true"]],
-    ids=["plain", "jittered", "true_labels"],
+    "jitter", [[], ["model.semantic_augment={degrees:10,translate:0.06,scale:0.1}"]], ids=["plain", "jittered"]
 )
-def test_resume_from_last_checkpoint_is_exact_including_the_pools(make_config, variant: list[str]):
+def test_resume_from_last_checkpoint_is_exact_including_the_pools(make_config, jitter: list[str]):
     # 6 batches an epoch: resuming at step 4 is mid-epoch, and the pools (capacity 20) are full by then,
-    # so the coins after the resume decide what the critics see (and, with the jitter, how the sources move;
-    # with true labels, the labelled batches continue in step with their images).
-    common = [*TINY, *SYNTHETIC_PAIR, "model=cyclegan", "model.pool_size=20", "metrics=none", *variant]
+    # so the coins after the resume decide what the critics see (and, with the jitter, how the sources move).
+    common = [*TINY, *SYNTHETIC_PAIR, "model=cyclegan", "model.pool_size=20", "metrics=none", *jitter]
     runs = {
         name: make_config(*common, f"trainer.max_steps={n}", run=name) for name, n in (("straight", 8), ("half", 4))
     }
@@ -334,46 +331,6 @@ def test_semantic_term_is_the_target_teachers_cross_entropy_against_the_source_t
     # the shipped teachers are other networks than the metric classifiers
     metric = load_digit_classifier("mnist")
     assert f["mnist"].arch != metric.arch
-
-
-def test_semantic_term_with_true_labels_is_the_target_teachers_cross_entropy_against_them():
-    from ganzoo.metrics.digits import load_digit_classifier, to_digit_input
-    from ganzoo.models.cyclegan import teacher_path
-
-    x, y = torch.rand(6, 1, 28, 28) * 2 - 1, torch.rand(6, 1, 28, 28) * 2 - 1
-    x_labels, y_labels = torch.tensor([0, 1, 2, 3, 4, 5]), torch.tensor([9, 8, 7, 6, 5, 4])
-    teachers = {"mnist": "mnist", "usps": "usps"}
-    model = cyclegan(Scale(0.5), Scale(-1), semantic_weight=1.0, semantic_teachers=teachers, semantic_true_labels=True)
-    model.log_train = lambda *args: None
-    batch = [x, y, x_labels, y_labels]
-    terms = model.generator_terms(model.real(batch), model.source_labels(batch))
-    f = {d: load_digit_classifier(teacher_path(d)) for d in teachers}
-    with torch.no_grad():
-        expected_usps = F.cross_entropy(f["usps"](to_digit_input(0.5 * x)), x_labels)
-        expected_mnist = F.cross_entropy(f["mnist"](to_digit_input(-y)), y_labels)
-        teachers_labels = F.cross_entropy(f["usps"](to_digit_input(0.5 * x)), f["mnist"](x).argmax(1))
-    assert torch.isclose(terms["semantic/usps"], expected_usps, rtol=1e-5)
-    assert torch.isclose(terms["semantic/mnist"], expected_mnist, rtol=1e-5)
-    assert not torch.isclose(expected_usps, teachers_labels)  # the labels do matter here
-    # the images of a labelled batch are what every other term sees
-    plain = cyclegan(Scale(0.5), Scale(-1), semantic_weight=1.0, semantic_teachers=teachers)
-    reference = plain.generator_terms(plain.real([x, y]))
-    assert all(torch.equal(terms[k], reference[k]) for k in terms if not k.startswith("semantic/"))
-    with pytest.raises(ValueError, match=r"data\.labels=true"):
-        model.generator_step([x, y])
-    with pytest.raises(ValueError, match=r"semantic_weight > 0, or model\.semantic_true_labels=false"):
-        cyclegan(nn.Identity(), nn.Identity(), semantic_true_labels=True)
-
-
-def test_true_labels_follow_into_the_data_config_and_unlabelled_data_is_refused(make_config):
-    cfg = make_config("model=cyclegan", "data=mnist_usps", "model.semantic_true_labels=true")
-    assert cfg.data.labels is True
-    assert make_config("model=cyclegan", "data=mnist_usps").data.labels is False
-    refused = make_config(
-        "model=cyclegan", *TINY, *SYNTHETIC_PAIR, "metrics=none", "model.semantic_true_labels=true", "data.labels=false"
-    )
-    with pytest.raises(ValueError, match=r"yields images only: set data\.labels=true"):
-        train(refused)
 
 
 def test_semantic_term_needs_a_teacher_per_domain_and_a_nonnegative_weight():

@@ -1,7 +1,6 @@
 """Two image domains drawn independently (no pairing) for translation models such as CycleGAN.
 
-A training batch is a pair (x_a, x_b) of images from domains a and b; with `labels=True` it is (x_a, x_b, y_a, y_b),
-for a model that uses the source labels (CycleGAN's `semantic_labels="true"`). Each domain is an endless stream of
+A training batch is a pair (x_a, x_b) of images from domains a and b. Each domain is an endless stream of
 permutations, one per epoch of that domain, so every image appears once per pass over its own domain; a loader
 epoch covers the longer domain once and the shorter one keeps cycling. Validation and test read each domain's
 test split with its labels, one loader per domain, for translation accuracy.
@@ -62,21 +61,16 @@ class UnpairedSampler(ResumableSampler):
 
 
 class PairDataset(Dataset):
-    """Item (i, j) is (image i of domain a, image j of domain b), then their labels when they are given."""
+    """Item (i, j) is (image i of domain a, image j of domain b); labels stay out of training."""
 
-    def __init__(
-        self, a: torch.Tensor, b: torch.Tensor, labels: tuple[torch.Tensor, torch.Tensor] | None = None
-    ) -> None:
-        self.a, self.b, self.labels = a, b, labels
+    def __init__(self, a: torch.Tensor, b: torch.Tensor) -> None:
+        self.a, self.b = a, b
 
     def __len__(self) -> int:
         return max(len(self.a), len(self.b))
 
-    def __getitem__(self, index: tuple[int, int]) -> tuple[torch.Tensor, ...]:
-        i, j = index
-        if self.labels is None:
-            return self.a[i], self.b[j]
-        return self.a[i], self.b[j], self.labels[0][i], self.labels[1][j]
+    def __getitem__(self, index: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.a[index[0]], self.b[index[1]]
 
 
 class UnpairedDataModule(LightningDataModule):
@@ -84,8 +78,7 @@ class UnpairedDataModule(LightningDataModule):
 
     `domains` maps a name to its datamodule; the order is the order of images in a batch. Each domain trains on
     its datamodule's train_set (the whole train split with val_size=0, as data=mnist_usps sets); validation and
-    test use each test split. Training batches hold images only unless `labels` is set: unpaired translation
-    needs no labels, and a model that does not ask for them never sees them.
+    test use each test split.
     """
 
     def __init__(
@@ -97,7 +90,6 @@ class UnpairedDataModule(LightningDataModule):
         channels: int | None = None,
         image_size: int | None = None,
         data_dir: str | None = None,
-        labels: bool = False,
     ) -> None:
         super().__init__()
         if len(domains) != 2:
@@ -119,7 +111,6 @@ class UnpairedDataModule(LightningDataModule):
         self.batch_size = batch_size
         self.num_workers = num_workers
         self.seed = seed
-        self.labels = labels
         self.train_sets: dict[str, TensorDataset] = {}
         self.test_sets: dict[str, TensorDataset] = {}
 
@@ -163,9 +154,8 @@ class UnpairedDataModule(LightningDataModule):
         if not self.train_sets:
             raise RuntimeError("Call setup() before asking for a dataloader.")
         a, b = (self.train_sets[n].tensors[0] for n in self.names)
-        labels = (self.train_sets[self.names[0]].tensors[1], self.train_sets[self.names[1]].tensors[1])
         sampler = UnpairedSampler((len(a), len(b)), batch_size=self.batch_size, seed=self.seed)
-        return self._loader(PairDataset(a, b, labels if self.labels else None), sampler, drop_last=True)
+        return self._loader(PairDataset(a, b), sampler, drop_last=True)
 
     def _loader(self, dataset: Dataset, sampler: ResumableSampler, drop_last: bool) -> DataLoader:
         return resumable_loader(dataset, sampler, self.batch_size, self.num_workers, drop_last)

@@ -11,9 +11,6 @@ where f_a, f_b are frozen digit classifiers ("teachers"), each trained on its ow
 split. It stops label flipping (a 4 translated into a 9 keeps a low cycle loss) that the other terms cannot see.
 With `semantic_augment` ({degrees, translate, scale}: `AffineJitter`) the term translates a randomly jittered copy
 of x_a (x_b) instead, still against the teacher's label of the original: one more pass through each generator.
-With `semantic_true_labels` the term's labels are the source images' own (batches (x_a, x_b, y_a, y_b) from a
-datamodule with `labels=True`) in place of argmax f_a(x_a): the labels that CyCADA's f_a is trained on, without
-its errors (the shipped USPS teacher misreads 1.1% of the USPS training digits).
 Unlike CyCADA, which has labels for the source domain only, it uses a teacher per domain; the teachers that ship
 (`ganzoo/models/weights/teacher_*.pt`) are other networks than the metric classifiers, so the accuracy that
 validation reports is not the teachers' own opinion.
@@ -86,7 +83,6 @@ class CycleGAN(AdversarialModule):
         semantic_weight: float = 0.0,
         semantic_teachers: Mapping[str, str] | None = None,
         semantic_augment: Mapping[str, float] | None = None,
-        semantic_true_labels: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -122,12 +118,6 @@ class CycleGAN(AdversarialModule):
                 "model.semantic_augment jitters the semantic term's inputs, which is off (model.semantic_weight=0): "
                 "set model.semantic_weight > 0, or model.semantic_augment=null."
             )
-        self.semantic_true_labels = semantic_true_labels
-        if semantic_true_labels and not semantic_weight:
-            raise ValueError(
-                "model.semantic_true_labels sets the labels of the semantic term, which is off "
-                "(model.semantic_weight=0): set model.semantic_weight > 0, or model.semantic_true_labels=false."
-            )
         if semantic_weight < 0:
             raise ValueError(f"model.semantic_weight must be >= 0 (0 turns the term off), got {semantic_weight}.")
         if semantic_weight and set(semantic_teachers or {}) != {a, b}:
@@ -149,19 +139,8 @@ class CycleGAN(AdversarialModule):
         return self.generators.parameters()
 
     def real(self, batch: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
-        """The images of a training batch (x_a, x_b) or (x_a, x_b, y_a, y_b) by domain name."""
-        return dict(zip(self.domains, batch[:2], strict=True))
-
-    def source_labels(self, batch: Sequence[torch.Tensor]) -> dict[str, torch.Tensor] | None:
-        """The labels of a training batch by domain name when the semantic term uses them, else None."""
-        if not self.semantic_true_labels:
-            return None
-        if len(batch) != 4:
-            raise ValueError(
-                "model.semantic_true_labels needs labelled training batches (x_a, x_b, y_a, y_b): an "
-                f"UnpairedDataModule with labels=True (data.labels=true); got {len(batch)} tensors per batch."
-            )
-        return dict(zip(self.domains, batch[2:], strict=True))
+        """A training batch (x_a, x_b) by domain name."""
+        return dict(zip(self.domains, batch, strict=True))
 
     def critic_step(self, batch: Sequence[torch.Tensor]) -> torch.Tensor:
         real = self.real(batch)
@@ -178,12 +157,9 @@ class CycleGAN(AdversarialModule):
             total = total + loss
         return total
 
-    def generator_terms(
-        self, real: Mapping[str, torch.Tensor], labels: Mapping[str, torch.Tensor] | None = None
-    ) -> dict[str, torch.Tensor]:
+    def generator_terms(self, real: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Unweighted terms by name: `adversarial/b` (G judged by D_b), `cycle/a` (||F(G(x)) - x||),
-        `identity/b` (||G(y) - y||, only with identity_weight > 0), `semantic/b` (with semantic_weight > 0;
-        against `labels` of the sources when given, else against the source teacher's)."""
+        `identity/b` (||G(y) - y||, only with identity_weight > 0)."""
         fake = {t: self.generators[f"{s}2{t}"](real[s]) for s, t in self.directions}
         terms: dict[str, torch.Tensor] = {}
         for s, t in self.directions:
@@ -195,23 +171,18 @@ class CycleGAN(AdversarialModule):
                 translated = fake[t]
                 if self.semantic_augment is not None:  # the label must survive a jittered input too
                     translated = self.generators[f"{s}2{t}"](self.semantic_augment(real[s], self.rng))
-                source_labels = None if labels is None else labels[s]
-                terms[f"semantic/{t}"] = self.semantic_loss(real[s], translated, s, t, source_labels)
+                terms[f"semantic/{t}"] = self.semantic_loss(real[s], translated, s, t)
         return terms
 
-    def semantic_loss(
-        self, source: torch.Tensor, translated: torch.Tensor, s: str, t: str, labels: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """CE of the target teacher on the translations against `labels`, by default the source teacher's labels
-        of the originals."""
+    def semantic_loss(self, source: torch.Tensor, translated: torch.Tensor, s: str, t: str) -> torch.Tensor:
+        """CE of the target teacher on the translations against the source teacher's labels of the originals."""
         teachers = self.__dict__["teachers"]  # in eval mode (load_digit_classifier); on the device from on_fit_start
-        if labels is None:
-            with torch.no_grad():
-                labels = teachers[s](to_digit_input(source)).argmax(1)
+        with torch.no_grad():
+            labels = teachers[s](to_digit_input(source)).argmax(1)
         return F.cross_entropy(teachers[t](to_digit_input(translated)), labels)
 
     def generator_step(self, batch: Sequence[torch.Tensor]) -> torch.Tensor:
-        terms = self.generator_terms(self.real(batch), self.source_labels(batch))
+        terms = self.generator_terms(self.real(batch))
         weights = {
             "adversarial": 1.0,
             "cycle": self.cycle_weight,
@@ -282,11 +253,6 @@ class CycleGAN(AdversarialModule):
                 f"{type(self).__name__} translates between {list(self.domains)} and trains on unpaired batches "
                 f"of those domains (data=mnist_usps); {type(datamodule).__name__} provides "
                 f"{list(found) or 'single-domain (images, labels) batches'}."
-            )
-        if self.semantic_true_labels and not getattr(datamodule, "labels", False):
-            raise ValueError(
-                f"model.semantic_true_labels needs labelled training batches; {type(datamodule).__name__} yields "
-                "images only: set data.labels=true (data=mnist_usps follows model.semantic_true_labels)."
             )
         if self.image_sizes:
             sizes = {d: datamodule.size_of(d) for d in self.domains}
