@@ -20,17 +20,12 @@ from ganzoo.checkpoint import read_checkpoint
 from ganzoo.config import config_dir
 from ganzoo.models import GAN, WGAN, AdversarialModule, NonFiniteLossError
 from ganzoo.train import build, resume_config, saved_run, train
-from helpers import SMALL_DATA, SYNTHETIC_PAIR
+from helpers import SMALL_DATA, SYNTHETIC_PAIR, TINY
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 DCGAN_LIKE = ["model.generator.width=4", "model.critic.width=4", "model.generator.latent_dim=8"]
-CYCLE_TINY = [
-    "model.generators.mnist2usps.width=4",
-    "model.generators.usps2mnist.width=4",
-    "model.critics.mnist.width=4",
-    "metrics=none",
-]
+CYCLE_TINY = [*TINY["cyclegan"], "metrics=none"]
 # Every model on tiny widths, on data it fits.
 MODELS = {
     "gan": ["model.generator.hidden=[16,16]", "model.critic.hidden=[16]", "model.generator.latent_dim=8", *SMALL_DATA],

@@ -182,8 +182,7 @@ def test_averages_are_identical_on_two_ddp_ranks(make_config, tmp_path: Path):
 
 
 CYCLE = [
-    "model=cyclegan", "model.generators.mnist2usps.width=4", "model.generators.usps2mnist.width=4",
-    "model.critics.mnist.width=4", "data=mnist_usps",
+    "model=cyclegan", *TINY["cyclegan"], "data=mnist_usps",
     "data.batch_size=16", "data.domains.mnist._target_=ganzoo.data.SyntheticDataModule",
     "+data.domains.mnist.num_samples=48", "data.domains.usps._target_=ganzoo.data.SyntheticDataModule",
     "+data.domains.usps.num_samples=40", "+data.domains.usps.seed=1", "metrics=none",
