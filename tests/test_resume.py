@@ -20,12 +20,12 @@ from ganzoo.checkpoint import read_checkpoint
 from ganzoo.config import config_dir
 from ganzoo.models import GAN, WGAN, AdversarialModule, NonFiniteLossError
 from ganzoo.train import build, resume_config, saved_run, train
-from helpers import SMALL_DATA, SYNTHETIC_PAIR, TINY
+from helpers import SMALL_DATA, SYNTHETIC_PAIR, TINY_CYCLEGAN
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 DCGAN_LIKE = ["model.generator.width=4", "model.critic.width=4", "model.generator.latent_dim=8"]
-CYCLE_TINY = [*TINY["cyclegan"], "metrics=none"]
+CYCLE_TINY = [*TINY_CYCLEGAN, "metrics=none"]
 # Every model on tiny widths, on data it fits.
 MODELS = {
     "gan": ["model.generator.hidden=[16,16]", "model.critic.hidden=[16]", "model.generator.latent_dim=8", *SMALL_DATA],

@@ -21,7 +21,7 @@ from ganzoo.metrics.digits import to_digit_input
 from ganzoo.models.schedules import ConstantThenLinearDecay
 from ganzoo.sample import translate
 from ganzoo.train import build, train
-from helpers import SYNTHETIC_PAIR, TINY, fit_on_two_ranks, fit_recording, tensors_of
+from helpers import SYNTHETIC_PAIR, TINY_CYCLEGAN, fit_on_two_ranks, fit_recording, tensors_of
 
 NETWORKS = ("generators.mnist2usps.", "generators.usps2mnist.", "critics.mnist.", "critics.usps.")
 
@@ -110,7 +110,7 @@ def test_short_fit_updates_all_four_networks_and_logs_per_domain(make_config, ca
     caplog.set_level(logging.INFO, logger="ganzoo.models.cyclegan")
     cfg = make_config(
         "model=cyclegan",
-        *TINY["cyclegan"],
+        *TINY_CYCLEGAN,
         *SYNTHETIC_PAIR,
         "trainer.max_steps=8",
         "metrics.every_n_steps=8",
@@ -153,7 +153,7 @@ def test_models_and_data_of_the_wrong_kind_fail_by_name(make_config):
     )
     with pytest.raises(ValueError, match="data=mnist or data=usps"):
         train(dcgan)
-    cycle = make_config("model=cyclegan", *TINY["cyclegan"], "data=synthetic", "metrics=none", run="other")
+    cycle = make_config("model=cyclegan", *TINY_CYCLEGAN, "data=synthetic", "metrics=none", run="other")
     with pytest.raises(ValueError, match=r"data=mnist_usps"):
         train(cycle)
     with pytest.raises(NotImplementedError, match="translate="):
@@ -171,7 +171,7 @@ def _state(path: Path) -> tuple[dict, dict]:
 def test_resume_from_last_checkpoint_is_exact_including_the_pools(make_config, jitter: list[str]):
     # 6 batches an epoch: resuming at step 4 is mid-epoch, and the pools (capacity 20) are full by then,
     # so the coins after the resume decide what the critics see (and, with the jitter, how the sources move).
-    common = [*TINY["cyclegan"], *SYNTHETIC_PAIR, "model=cyclegan", "model.pool_size=20", "metrics=none", *jitter]
+    common = [*TINY_CYCLEGAN, *SYNTHETIC_PAIR, "model=cyclegan", "model.pool_size=20", "metrics=none", *jitter]
     runs = {
         name: make_config(*common, f"trainer.max_steps={n}", run=name) for name, n in (("straight", 8), ("half", 4))
     }
@@ -193,7 +193,7 @@ def test_resume_from_last_checkpoint_is_exact_including_the_pools(make_config, j
 
 
 def test_evaluate_reports_both_directions_of_a_checkpoint_over_the_whole_test_splits(make_config, tmp_path: Path):
-    cfg = make_config("model=cyclegan", *TINY["cyclegan"], *SYNTHETIC_PAIR, "metrics=none", "trainer.max_steps=2")
+    cfg = make_config("model=cyclegan", *TINY_CYCLEGAN, *SYNTHETIC_PAIR, "metrics=none", "trainer.max_steps=2")
     train(cfg)
     checkpoint = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
@@ -226,7 +226,7 @@ def test_evaluate_reports_both_directions_of_a_checkpoint_over_the_whole_test_sp
 @pytest.mark.slow
 def test_ddp_on_two_cpu_processes_keeps_the_four_networks_identical(make_config, tmp_path: Path):
     cfg = make_config(
-        *TINY["cyclegan"],
+        *TINY_CYCLEGAN,
         *SYNTHETIC_PAIR,
         "model=cyclegan",
         "trainer=ddp_cpu",
@@ -248,7 +248,7 @@ def test_validation_on_two_cpu_processes_counts_what_one_process_counts(make_con
     for trainer_config in ("cpu", "ddp_cpu"):
         trainer, model, datamodule = build(
             make_config(
-                *TINY["cyclegan"], *SYNTHETIC_PAIR, "model=cyclegan", f"trainer={trainer_config}", run=trainer_config
+                *TINY_CYCLEGAN, *SYNTHETIC_PAIR, "model=cyclegan", f"trainer={trainer_config}", run=trainer_config
             )
         )
         before = tensors_of(model.metrics)

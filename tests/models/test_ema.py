@@ -15,7 +15,7 @@ from ganzoo.models.ema import EMA, ema_decay
 from ganzoo.sample import encode, translate
 from ganzoo.train import train
 from ganzoo.utils import eval_mode
-from helpers import SMALL_DATA, TINY, fit_on_two_ranks
+from helpers import SMALL_DATA, TINY, TINY_CYCLEGAN, fit_on_two_ranks
 from test_evaluate import evaluate_config
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -182,7 +182,7 @@ def test_averages_are_identical_on_two_ddp_ranks(make_config, tmp_path: Path):
 
 
 CYCLE = [
-    "model=cyclegan", *TINY["cyclegan"], "data=mnist_usps",
+    "model=cyclegan", *TINY_CYCLEGAN, "data=mnist_usps",
     "data.batch_size=16", "data.domains.mnist._target_=ganzoo.data.SyntheticDataModule",
     "+data.domains.mnist.num_samples=48", "data.domains.usps._target_=ganzoo.data.SyntheticDataModule",
     "+data.domains.usps.num_samples=40", "+data.domains.usps.seed=1", "metrics=none",
