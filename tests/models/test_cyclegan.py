@@ -166,7 +166,13 @@ def _state(path: Path) -> tuple[dict, dict]:
 
 
 @pytest.mark.parametrize(
-    "jitter", [[], ["model.semantic_augment={degrees:10,translate:0.06,scale:0.1}"]], ids=["plain", "jittered"]
+    "jitter",
+    [
+        [],
+        ["model.semantic_augment={degrees:10,translate:0.06,scale:0.1}"],
+        ["model.source_augment={usps:{degrees:10,translate:0.06,scale:0.1}}"],
+    ],
+    ids=["plain", "jittered", "source-jittered"],
 )
 def test_resume_from_last_checkpoint_is_exact_including_the_pools(make_config, jitter: list[str]):
     # 6 batches an epoch: resuming at step 4 is mid-epoch, and the pools (capacity 20) are full by then,
@@ -398,3 +404,35 @@ def test_jittered_semantic_term_is_the_teachers_cross_entropy_on_translated_jitt
     plain = cyclegan(Scale(0.5), Scale(-1), semantic_weight=1.0, semantic_teachers=teachers)
     reference = plain.generator_terms({"mnist": x, "usps": y})
     assert all(torch.equal(terms[k], reference[k]) for k in terms if not k.startswith("semantic/"))
+
+
+def test_source_jitter_moves_the_named_domains_images_in_every_generator_term_and_nowhere_else():
+    from ganzoo.models.augment import AffineJitter
+
+    x, y = torch.rand(6, 1, 28, 28) * 2 - 1, torch.rand(6, 1, 28, 28) * 2 - 1
+    teachers = {"mnist": "mnist", "usps": "usps"}
+    jitter = {"degrees": 10.0, "translate": 0.1, "scale": 0.1}
+    model = cyclegan(
+        Scale(0.5), Scale(-1), semantic_weight=1.0, semantic_teachers=teachers, source_augment={"usps": jitter}
+    )
+    plain = cyclegan(Scale(0.5), Scale(-1), semantic_weight=1.0, semantic_teachers=teachers)
+    for m in (model, plain):
+        m.log_train = lambda *args: None
+        m._rng = torch.Generator().manual_seed(3)
+    y_jittered = AffineJitter(**jitter)(y, torch.Generator().manual_seed(3))
+    assert not torch.allclose(y_jittered, y)
+    # the generator step is the plain one on (x, jittered y): adversarial, cycle, identity and semantic terms alike
+    assert torch.equal(model.generator_step([x, y]), plain.generator_step([x, y_jittered]))
+    assert not torch.isclose(model.generator_step([x, y]), plain.generator_step([x, y]))
+    # the critics still judge the real images as they are
+    for m in (model, plain):
+        m._rng = torch.Generator().manual_seed(5)
+    assert torch.equal(model.critic_step([x, y]), plain.critic_step([x, y]))
+
+
+def test_source_jitter_names_domains_of_the_model_and_known_settings():
+    with pytest.raises(ValueError, match=r"domains, \['mnist', 'usps'\]; got \['svhn'\]"):
+        cyclegan(nn.Identity(), nn.Identity(), source_augment={"svhn": {"degrees": 10.0}})
+    with pytest.raises(ValueError, match=r"unknown \['rotate'\]"):
+        cyclegan(nn.Identity(), nn.Identity(), source_augment={"usps": {"rotate": 10.0}})
+    assert cyclegan(nn.Identity(), nn.Identity(), source_augment={"usps": None}).source_augment == {}

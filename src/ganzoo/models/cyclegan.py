@@ -11,6 +11,9 @@ where f_a, f_b are frozen digit classifiers ("teachers"), each trained on its ow
 split. It stops label flipping (a 4 translated into a 9 keeps a low cycle loss) that the other terms cannot see.
 With `semantic_augment` ({degrees, translate, scale}: `AffineJitter`) the term translates a randomly jittered copy
 of x_a (x_b) instead, still against the teacher's label of the original: one more pass through each generator.
+With `source_augment` ({domain: {degrees, translate, scale}}) the generator step jitters that domain's real images
+before any term sees them, so that the translator learns from more than the training digits at no extra cost; the
+critics judge real images unjittered.
 Unlike CyCADA, which has labels for the source domain only, it uses a teacher per domain; the teachers that ship
 (`ganzoo/models/weights/teacher_*.pt`) are other networks than the metric classifiers, so the accuracy that
 validation reports is not the teachers' own opinion.
@@ -83,6 +86,7 @@ class CycleGAN(AdversarialModule):
         semantic_weight: float = 0.0,
         semantic_teachers: Mapping[str, str] | None = None,
         semantic_augment: Mapping[str, float] | None = None,
+        source_augment: Mapping[str, Mapping[str, float]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -117,6 +121,12 @@ class CycleGAN(AdversarialModule):
             raise ValueError(
                 "model.semantic_augment jitters the semantic term's inputs, which is off (model.semantic_weight=0): "
                 "set model.semantic_weight > 0, or model.semantic_augment=null."
+            )
+        self.source_augment = {d: AffineJitter.from_settings(v) for d, v in (source_augment or {}).items() if v}
+        if not set(self.source_augment) <= {a, b}:
+            raise ValueError(
+                f"model.source_augment jitters the real images of named domains, {[a, b]}; "
+                f"got {sorted(self.source_augment)}."
             )
         if semantic_weight < 0:
             raise ValueError(f"model.semantic_weight must be >= 0 (0 turns the term off), got {semantic_weight}.")
@@ -182,7 +192,10 @@ class CycleGAN(AdversarialModule):
         return F.cross_entropy(teachers[t](to_digit_input(translated)), labels)
 
     def generator_step(self, batch: Sequence[torch.Tensor]) -> torch.Tensor:
-        terms = self.generator_terms(self.real(batch))
+        real = self.real(batch)
+        for d, jitter in self.source_augment.items():  # every term of the step sees the jittered images
+            real[d] = jitter(real[d], self.rng)
+        terms = self.generator_terms(real)
         weights = {
             "adversarial": 1.0,
             "cycle": self.cycle_weight,
