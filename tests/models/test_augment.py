@@ -88,5 +88,5 @@ def test_a_zoom_scales_a_square_by_the_drawn_factor() -> None:
     "bad", [{"degrees": -1.0}, {"translate": 1.0}, {"translate": -0.1}, {"scale": 1.5}, {"scale": float("nan")}]
 )
 def test_ranges_out_of_bounds_are_refused_by_name(bad: dict[str, float]) -> None:
-    with pytest.raises(ValueError, match=r"model\.semantic_augment needs"):
+    with pytest.raises(ValueError, match=r"model\.source_augment needs"):
         AffineJitter(**bad)

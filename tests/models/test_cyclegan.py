@@ -167,12 +167,8 @@ def _state(path: Path) -> tuple[dict, dict]:
 
 @pytest.mark.parametrize(
     "jitter",
-    [
-        [],
-        ["model.semantic_augment={degrees:10,translate:0.06,scale:0.1}"],
-        ["model.source_augment={usps:{degrees:10,translate:0.06,scale:0.1}}"],
-    ],
-    ids=["plain", "jittered", "source-jittered"],
+    [[], ["model.source_augment={usps:{degrees:10,translate:0.06,scale:0.1}}"]],
+    ids=["plain", "jittered"],
 )
 def test_resume_from_last_checkpoint_is_exact_including_the_pools(make_config, jitter: list[str]):
     # 6 batches an epoch: resuming at step 4 is mid-epoch, and the pools (capacity 20) are full by then,
@@ -341,10 +337,6 @@ def test_semantic_term_is_the_target_teachers_cross_entropy_against_the_source_t
 
 
 def test_semantic_term_needs_a_teacher_per_domain_and_a_nonnegative_weight():
-    with pytest.raises(ValueError, match=r"semantic_weight > 0, or model\.semantic_augment=null"):
-        cyclegan(nn.Identity(), nn.Identity(), semantic_augment={"degrees": 10.0})
-    with pytest.raises(ValueError, match=r"unknown \['rotate'\]"):
-        cyclegan(nn.Identity(), nn.Identity(), semantic_weight=1.0, semantic_augment={"rotate": 10.0})
     with pytest.raises(ValueError, match="semantic_teachers"):
         cyclegan(nn.Identity(), nn.Identity(), semantic_weight=1.0, semantic_teachers={"mnist": "mnist"})
     with pytest.raises(ValueError, match="semantic_weight must be >= 0"):
@@ -378,32 +370,6 @@ def test_headline_translates_usps_at_the_reports_width_and_mnist_at_half(make_co
     report = make_config("model=cyclegan_report", "data=mnist_usps").model.generators
     assert dict(cfg.model.generators.usps2mnist) == dict(report.usps2mnist)
     assert {**cfg.model.generators.mnist2usps, "width": 32} == dict(report.mnist2usps)
-
-
-def test_jittered_semantic_term_is_the_teachers_cross_entropy_on_translated_jittered_sources():
-    from ganzoo.metrics.digits import load_digit_classifier, to_digit_input
-    from ganzoo.models.augment import AffineJitter
-    from ganzoo.models.cyclegan import teacher_path
-
-    x, y = torch.rand(6, 1, 28, 28) * 2 - 1, torch.rand(6, 1, 28, 28) * 2 - 1
-    teachers = {"mnist": "mnist", "usps": "usps"}
-    jitter = {"degrees": 10.0, "translate": 0.1, "scale": 0.1}
-    model = cyclegan(Scale(0.5), Scale(-1), semantic_weight=1.0, semantic_teachers=teachers, semantic_augment=jitter)
-    model._rng = torch.Generator().manual_seed(3)
-    terms = model.generator_terms({"mnist": x, "usps": y})
-    replay = torch.Generator().manual_seed(3)  # the model draws mnist's jitter first, then usps's
-    x_jittered, y_jittered = AffineJitter(**jitter)(x, replay), AffineJitter(**jitter)(y, replay)
-    assert not torch.allclose(x_jittered, x)
-    f = {d: load_digit_classifier(teacher_path(d)) for d in teachers}
-    with torch.no_grad():  # labels from the originals, predictions on the translated jittered copies
-        expected_usps = F.cross_entropy(f["usps"](to_digit_input(0.5 * x_jittered)), f["mnist"](x).argmax(1))
-        expected_mnist = F.cross_entropy(f["mnist"](to_digit_input(-y_jittered)), f["usps"](y).argmax(1))
-    assert torch.isclose(terms["semantic/usps"], expected_usps, rtol=1e-5)
-    assert torch.isclose(terms["semantic/mnist"], expected_mnist, rtol=1e-5)
-    # the other terms do not see the jitter
-    plain = cyclegan(Scale(0.5), Scale(-1), semantic_weight=1.0, semantic_teachers=teachers)
-    reference = plain.generator_terms({"mnist": x, "usps": y})
-    assert all(torch.equal(terms[k], reference[k]) for k in terms if not k.startswith("semantic/"))
 
 
 def test_source_jitter_moves_the_named_domains_images_in_every_generator_term_and_nowhere_else():

@@ -1,8 +1,8 @@
 """Random affine jitter of a batch of [-1, 1] images, drawn from a given generator so that resuming stays exact.
 
-CycleGAN's semantic term can use it (`model.semantic_augment`): the translator is then asked to keep the digit's
-label under small rotations, shifts and zooms of its input, in the manner of the consistency regularisation of
-domain adaptation (French et al., 2018). On MNIST <-> USPS it measured no gain (docs/cyclegan.md), so it is off.
+CycleGAN jitters a domain's training images with it (`model.source_augment`): the translator then learns from
+small rotations, shifts and zooms of the few training digits too, as a classifier does from augmented data
+(docs/cyclegan.md, "Jittered sources").
 """
 
 import math
@@ -26,7 +26,7 @@ class AffineJitter:
     def __post_init__(self) -> None:
         if not (self.degrees >= 0 and 0 <= self.translate < 1 and 0 <= self.scale < 1):  # also refuses NaN
             raise ValueError(
-                f"model.semantic_augment needs degrees >= 0, 0 <= translate < 1 and 0 <= scale < 1; got {self}."
+                f"model.source_augment needs degrees >= 0, 0 <= translate < 1 and 0 <= scale < 1; got {self}."
             )
 
     @classmethod
@@ -35,7 +35,7 @@ class AffineJitter:
         known = {f.name for f in fields(cls)}
         if not set(settings) <= known:
             raise ValueError(
-                f"model.semantic_augment takes {sorted(known)}; got unknown {sorted(set(settings) - known)}."
+                f"model.source_augment takes {sorted(known)}; got unknown {sorted(set(settings) - known)}."
             )
         return cls(**settings)
 

@@ -9,11 +9,10 @@ optimizer) on L_GAN(G, D_b) + L_GAN(F, D_a) + lambda (L_cyc) + identity_weight *
 
 where f_a, f_b are frozen digit classifiers ("teachers"), each trained on its own domain's labelled training
 split. It stops label flipping (a 4 translated into a 9 keeps a low cycle loss) that the other terms cannot see.
-With `semantic_augment` ({degrees, translate, scale}: `AffineJitter`) the term translates a randomly jittered copy
-of x_a (x_b) instead, still against the teacher's label of the original: one more pass through each generator.
-With `source_augment` ({domain: {degrees, translate, scale}}) the generator step jitters that domain's real images
-before any term sees them, so that the translator learns from more than the training digits at no extra cost; the
-critics judge real images unjittered.
+With `source_augment` ({domain: {degrees, translate, scale}}: `AffineJitter`) the generator step jitters that
+domain's real images before any term sees them, so that the translator learns from more than the training digits
+at no extra cost (the labels of the semantic term are then the teacher's of the jittered images); the critics judge
+real images unjittered.
 Unlike CyCADA, which has labels for the source domain only, it uses a teacher per domain; the teachers that ship
 (`ganzoo/models/weights/teacher_*.pt`) are other networks than the metric classifiers, so the accuracy that
 validation reports is not the teachers' own opinion.
@@ -85,7 +84,6 @@ class CycleGAN(AdversarialModule):
         pool_size: int = 50,
         semantic_weight: float = 0.0,
         semantic_teachers: Mapping[str, str] | None = None,
-        semantic_augment: Mapping[str, float] | None = None,
         source_augment: Mapping[str, Mapping[str, float]] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -116,12 +114,6 @@ class CycleGAN(AdversarialModule):
         self.identity_weight = identity_weight
         self.pools = {d: ImagePool(pool_size) for d in self.domains}
         self.semantic_weight = semantic_weight
-        self.semantic_augment = AffineJitter.from_settings(semantic_augment) if semantic_augment else None
-        if semantic_augment and not semantic_weight:
-            raise ValueError(
-                "model.semantic_augment jitters the semantic term's inputs, which is off (model.semantic_weight=0): "
-                "set model.semantic_weight > 0, or model.semantic_augment=null."
-            )
         self.source_augment = {d: AffineJitter.from_settings(v) for d, v in (source_augment or {}).items() if v}
         if not set(self.source_augment) <= {a, b}:
             raise ValueError(
@@ -178,10 +170,7 @@ class CycleGAN(AdversarialModule):
             if self.identity_weight:
                 terms[f"identity/{t}"] = identity_loss(real[t], self.generators[f"{s}2{t}"](real[t]))
             if self.semantic_weight:
-                translated = fake[t]
-                if self.semantic_augment is not None:  # the label must survive a jittered input too
-                    translated = self.generators[f"{s}2{t}"](self.semantic_augment(real[s], self.rng))
-                terms[f"semantic/{t}"] = self.semantic_loss(real[s], translated, s, t)
+                terms[f"semantic/{t}"] = self.semantic_loss(real[s], fake[t], s, t)
         return terms
 
     def semantic_loss(self, source: torch.Tensor, translated: torch.Tensor, s: str, t: str) -> torch.Tensor:
