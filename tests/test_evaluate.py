@@ -87,3 +87,12 @@ def test_evaluations_of_other_splits_leave_their_own_files(checkpoint, tmp_path)
     assert test["written_to"] != val["written_to"]
     assert json.loads(Path(test["written_to"]).read_text())["split"] == "test"
     assert json.loads(Path(val["written_to"]).read_text())["split"] == "val"
+
+
+def test_a_checkpoint_whose_model_config_no_longer_builds_is_refused_by_name(checkpoint, tmp_path):
+    saved = torch.load(checkpoint, weights_only=False)
+    saved["ganzoo"]["config"]["model"]["dropped_option"] = None  # as a setting that a later version removed
+    old = tmp_path / "old.ckpt"
+    torch.save(saved, old)
+    with pytest.raises(ValueError, match=r"old\.ckpt no longer builds: .*dropped_option.* delete that key"):
+        load_model(old)

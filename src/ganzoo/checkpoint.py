@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 
 from ganzoo.models import AdversarialModule
@@ -86,7 +87,15 @@ def load_model(path: str | Path) -> tuple[AdversarialModule, dict[str, Any]]:
     """The model in eval mode on the CPU, with its weights and counters, and the run config."""
     checkpoint = read_checkpoint(path)
     config = run_config(checkpoint)
-    model: AdversarialModule = instantiate(config["model"])
+    try:
+        model: AdversarialModule = instantiate(config["model"])
+    except InstantiationException as error:  # e.g. a setting that a later ganzoo renamed or removed
+        reason = " ".join(str(error).split())  # Hydra's message spans lines; the error is one paragraph
+        raise ValueError(
+            f"The model config saved in {Path(path).resolve()} no longer builds: {reason} If it names a setting that "
+            "this version of ganzoo dropped (docs/ say which), use the version that wrote the checkpoint, or delete "
+            "that key from checkpoint['ganzoo']['config']['model'] when it only held its default."
+        ) from error
     model.on_load_checkpoint(checkpoint)  # first, as Lightning does: it builds the EMA averages the state holds
     model.load_state_dict(checkpoint["state_dict"])
     model.run_config = config
