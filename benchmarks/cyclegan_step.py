@@ -65,7 +65,7 @@ def phases(model, batch: list[torch.Tensor], repeats: int) -> dict[str, float]:
 
 
 def networks(model, batch: list[torch.Tensor], repeats: int) -> dict[str, float]:
-    x = dict(zip(model.domains, batch, strict=True))
+    x = model.real(batch)
     out = {}
     with torch.no_grad():
         for name, net in model.generators.items():
