@@ -14,8 +14,9 @@ from cifar_archive import write_cifar_archive
 from conftest import HAS_MNIST, HAS_USPS
 from ganzoo.config import config_dir
 from ganzoo.train import build
+from helpers import TINY
 
-TINY_DCGAN = ["model.generator.width=4", "model.critic.width=4", "model.generator.latent_dim=8"]
+TINY_DCGAN = TINY["dcgan"]
 # Per experiment: tiny widths, and the settings its comment promises (key -> value in the composed config).
 EXPERIMENTS: dict[str, tuple[list[str], dict[str, object]]] = {
     "gan_mnist": (

@@ -20,15 +20,15 @@ from ganzoo.checkpoint import read_checkpoint
 from ganzoo.config import config_dir
 from ganzoo.models import GAN, WGAN, AdversarialModule, NonFiniteLossError
 from ganzoo.train import build, resume_config, saved_run, train
-from helpers import SMALL_DATA, SYNTHETIC_PAIR, TINY_CYCLEGAN
+from helpers import SMALL_DATA, SYNTHETIC_PAIR, TINY, TINY_CYCLEGAN
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-DCGAN_LIKE = ["model.generator.width=4", "model.critic.width=4", "model.generator.latent_dim=8"]
+DCGAN_LIKE = TINY["dcgan"]  # the tiny widths of every DCGAN-shaped network
 CYCLE_TINY = [*TINY_CYCLEGAN, "metrics=none"]
 # Every model on tiny widths, on data it fits.
 MODELS = {
-    "gan": ["model.generator.hidden=[16,16]", "model.critic.hidden=[16]", "model.generator.latent_dim=8", *SMALL_DATA],
+    "gan": [*TINY["gan"], *SMALL_DATA],
     "dcgan": [*DCGAN_LIKE, *SMALL_DATA],
     "dcgan_radford": [*DCGAN_LIKE, *SMALL_DATA],
     "wgan": [*DCGAN_LIKE, *SMALL_DATA],
