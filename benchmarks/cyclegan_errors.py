@@ -1,13 +1,16 @@
 """Which test digits does a CycleGAN translate wrongly, and do the source domain's own classifiers fail there too?
 
-    GANZOO_DATA_DIR=... python benchmarks/cyclegan_errors.py outputs/<run>/checkpoints/last.ckpt
+    GANZOO_DATA_DIR=... python benchmarks/cyclegan_errors.py outputs/<run>/checkpoints/last.ckpt \
+        [--judge mnist=other_mnist.pt usps=other_usps.pt]
 
 For each direction s -> t it prints the translation's accuracy judged by t's metric classifier (what `val/acc_*`
-reports) and by t's teacher (the semantic term's judge), the accuracy of s's metric classifier and teacher on the
-untranslated test images, and how many of the translation's errors those also make. The semantic term labels
-training images, on which the source teacher is all but always right, so errors shared with the source domain's
-classifiers are not copied from them: they are test digits that classifiers trained on the source domain misread too.
-Last, the translation's accuracy on those training digits: how far the term is met where it is imposed.
+reports), by t's teacher (the semantic term's judge: the run's own `model.semantic_teachers`) and by any `--judge`
+for t (a classifier that took no part in training or model selection, from `python -m ganzoo.classifier`), the
+accuracy of s's metric classifier and teacher on the untranslated test images, and how many of the translation's
+errors those also make. Shared errors are test digits that classifiers trained on the source domain misread too.
+Last, the source teacher on the training digits that the semantic term labels (as they are, and as the run's
+`model.source_augment` jitters them: the labels the term really imposes), and the translation's accuracy on those
+digits: how far the term is met where it is imposed.
 """
 
 import argparse
@@ -19,6 +22,7 @@ from hydra.utils import instantiate
 from ganzoo.checkpoint import load_model
 from ganzoo.metrics import load_digit_classifier
 from ganzoo.metrics.digits import to_digit_input
+from ganzoo.models.augment import AffineJitter
 from ganzoo.models.cyclegan import teacher_path
 
 
@@ -33,8 +37,12 @@ def predictions(classifier: torch.nn.Module, images: torch.Tensor, batch: int = 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path)
+    parser.add_argument("--judge", nargs="*", default=[], metavar="DOMAIN=PATH", help="independent classifiers")
     args = parser.parse_args()
+    judges = dict(item.split("=", 1) for item in args.judge)
     model, config = load_model(args.checkpoint)
+    teachers = {d: teacher_path(d) for d in model.domains} | dict(config["model"].get("semantic_teachers") or {})
+    jitters = {d: AffineJitter.from_settings(v) for d, v in (config["model"].get("source_augment") or {}).items() if v}
     data = instantiate(config["data"])
     data.setup("fit")
     data.setup("test")
@@ -42,11 +50,16 @@ def main() -> None:
         images, labels = data.test_sets[source].tensors
         with torch.no_grad():
             translated = torch.cat([model.translate(images[i : i + 500], source) for i in range(0, len(images), 500)])
-        teacher = {d: load_digit_classifier(teacher_path(d)) for d in (source, target)}
+        teacher = {d: load_digit_classifier(teacher_path(teachers[d])) for d in (source, target)}
         judged = f"{target} classifier on the translations"  # what val/acc_<source>2<target> reports
         predicted = {
             judged: predictions(load_digit_classifier(target), translated),
             f"{target} teacher on the translations": predictions(teacher[target], translated),
+            **(
+                {f"{target} judge on the translations": predictions(load_digit_classifier(judges[target]), translated)}
+                if target in judges
+                else {}
+            ),
             f"{source} classifier on the originals": predictions(load_digit_classifier(source), images),
             f"{source} teacher on the originals": predictions(teacher[source], images),
         }
@@ -60,6 +73,10 @@ def main() -> None:
         train_images, train_labels = data.domains[source].train_set.tensors
         right = (predictions(teacher[source], train_images) == train_labels).float().mean()
         print(f"  {source} teacher on the {len(train_labels)} training digits that the term labels: {100 * right:.2f}%")
+        if source in jitters:
+            jittered = jitters[source](train_images, torch.Generator().manual_seed(0))
+            right = (predictions(teacher[source], jittered) == train_labels).float().mean()
+            print(f"  {source} teacher on those digits jittered as in training: {100 * right:.2f}%")
         right = (predictions(load_digit_classifier(source), train_images) == train_labels).float().mean()
         print(f"  {source} classifier on those training digits: {100 * right:.2f}%")
         # the same digits translated: a gap to the test split is overfitting, a shortfall here is not
