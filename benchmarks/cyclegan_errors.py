@@ -39,9 +39,13 @@ def main() -> None:
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("--judge", nargs="*", default=[], metavar="DOMAIN=PATH", help="independent classifiers")
     args = parser.parse_args()
+    if not all("=" in item for item in args.judge):
+        parser.error(f"--judge takes DOMAIN=PATH pairs, e.g. mnist=judge_mnist.pt; got {args.judge}")
     judges = dict(item.split("=", 1) for item in args.judge)
     model, config = load_model(args.checkpoint)
-    teachers = {d: teacher_path(d) for d in model.domains} | dict(config["model"].get("semantic_teachers") or {})
+    if not set(judges) <= set(model.domains):
+        parser.error(f"--judge names the model's domains, {list(model.domains)}; got {sorted(judges)}")
+    teachers = {d: d for d in model.domains} | dict(config["model"].get("semantic_teachers") or {})
     jitters = {d: AffineJitter.from_settings(v) for d, v in (config["model"].get("source_augment") or {}).items() if v}
     data = instantiate(config["data"])
     data.setup("fit")
@@ -55,14 +59,13 @@ def main() -> None:
         predicted = {
             judged: predictions(load_digit_classifier(target), translated),
             f"{target} teacher on the translations": predictions(teacher[target], translated),
-            **(
-                {f"{target} judge on the translations": predictions(load_digit_classifier(judges[target]), translated)}
-                if target in judges
-                else {}
-            ),
             f"{source} classifier on the originals": predictions(load_digit_classifier(source), images),
             f"{source} teacher on the originals": predictions(teacher[source], images),
         }
+        if target in judges:
+            predicted[f"{target} judge on the translations"] = predictions(
+                load_digit_classifier(judges[target]), translated
+            )
         correct = {name: p == labels for name, p in predicted.items()}
         wrong = ~correct[judged]
         print(f"{source} -> {target}: {len(labels)} test images, {int(wrong.sum())} translated wrongly")
