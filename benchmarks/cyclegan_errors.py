@@ -22,7 +22,6 @@ from hydra.utils import instantiate
 from ganzoo.checkpoint import load_model
 from ganzoo.metrics import load_digit_classifier
 from ganzoo.metrics.digits import to_digit_input
-from ganzoo.models.augment import AffineJitter
 from ganzoo.models.cyclegan import teacher_path
 
 
@@ -32,6 +31,11 @@ def predictions(classifier: torch.nn.Module, images: torch.Tensor, batch: int = 
     return torch.cat(
         [classifier(to_digit_input(images[i : i + batch])).argmax(1) for i in range(0, len(images), batch)]
     )
+
+
+def translations(model: torch.nn.Module, images: torch.Tensor, source: str, batch: int = 500) -> torch.Tensor:
+    """`source` images translated to the other domain, in batches."""
+    return torch.cat([model.translate(images[i : i + batch], source) for i in range(0, len(images), batch)])
 
 
 def main() -> None:
@@ -45,27 +49,25 @@ def main() -> None:
     model, config = load_model(args.checkpoint)
     if not set(judges) <= set(model.domains):
         parser.error(f"--judge names the model's domains, {list(model.domains)}; got {sorted(judges)}")
-    teachers = {d: d for d in model.domains} | dict(config["model"].get("semantic_teachers") or {})
-    jitters = {d: AffineJitter.from_settings(v) for d, v in (config["model"].get("source_augment") or {}).items() if v}
+    teacher_files = {d: d for d in model.domains} | dict(config["model"].get("semantic_teachers") or {})
+    teacher = {d: load_digit_classifier(teacher_path(teacher_files[d])) for d in model.domains}
+    metric = {d: load_digit_classifier(d) for d in model.domains}
+    judge = {d: load_digit_classifier(path) for d, path in judges.items()}
     data = instantiate(config["data"])
     data.setup("fit")
     data.setup("test")
     for source, target in model.directions:
         images, labels = data.test_sets[source].tensors
-        with torch.no_grad():
-            translated = torch.cat([model.translate(images[i : i + 500], source) for i in range(0, len(images), 500)])
-        teacher = {d: load_digit_classifier(teacher_path(teachers[d])) for d in (source, target)}
+        translated = translations(model, images, source)
         judged = f"{target} classifier on the translations"  # what val/acc_<source>2<target> reports
         predicted = {
-            judged: predictions(load_digit_classifier(target), translated),
+            judged: predictions(metric[target], translated),
             f"{target} teacher on the translations": predictions(teacher[target], translated),
-            f"{source} classifier on the originals": predictions(load_digit_classifier(source), images),
+            f"{source} classifier on the originals": predictions(metric[source], images),
             f"{source} teacher on the originals": predictions(teacher[source], images),
         }
-        if target in judges:
-            predicted[f"{target} judge on the translations"] = predictions(
-                load_digit_classifier(judges[target]), translated
-            )
+        if target in judge:
+            predicted[f"{target} judge on the translations"] = predictions(judge[target], translated)
         correct = {name: p == labels for name, p in predicted.items()}
         wrong = ~correct[judged]
         print(f"{source} -> {target}: {len(labels)} test images, {int(wrong.sum())} translated wrongly")
@@ -76,21 +78,15 @@ def main() -> None:
         train_images, train_labels = data.domains[source].train_set.tensors
         right = (predictions(teacher[source], train_images) == train_labels).float().mean()
         print(f"  {source} teacher on the {len(train_labels)} training digits that the term labels: {100 * right:.2f}%")
-        if source in jitters:
-            jittered = jitters[source](train_images, torch.Generator().manual_seed(0))
+        if source in model.source_augment:  # the jitter the run trained with
+            jittered = model.source_augment[source](train_images, torch.Generator().manual_seed(0))
             right = (predictions(teacher[source], jittered) == train_labels).float().mean()
             print(f"  {source} teacher on those digits jittered as in training: {100 * right:.2f}%")
-        right = (predictions(load_digit_classifier(source), train_images) == train_labels).float().mean()
+        right = (predictions(metric[source], train_images) == train_labels).float().mean()
         print(f"  {source} classifier on those training digits: {100 * right:.2f}%")
         # the same digits translated: a gap to the test split is overfitting, a shortfall here is not
-        with torch.no_grad():
-            translated = torch.cat(
-                [model.translate(train_images[i : i + 500], source) for i in range(0, len(train_images), 500)]
-            )
-        for name, classifier in (
-            (f"{target} classifier", load_digit_classifier(target)),
-            (f"{target} teacher", teacher[target]),
-        ):
+        translated = translations(model, train_images, source)
+        for name, classifier in ((f"{target} classifier", metric[target]), (f"{target} teacher", teacher[target])):
             right = (predictions(classifier, translated) == train_labels).float().mean()
             print(f"  {name} on those training digits translated: {100 * right:.2f}%")
 
