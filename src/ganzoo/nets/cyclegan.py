@@ -22,16 +22,15 @@ def _norm(kind: str, channels: int) -> nn.Module:
 
 
 class ResidualBlock(nn.Module):
-    """x + conv-norm-relu-[dropout]-conv-norm(x), reflection padded (Zhu et al.; dropout as junyanz's
-    `use_dropout`; it shares the ReLU's slot, so that the parameters keep their keys with it or without it)."""
+    """x + conv-norm-relu-conv-norm(x), reflection padded (Zhu et al.)."""
 
-    def __init__(self, channels: int, norm: str = "instance", dropout: float = 0.0) -> None:
+    def __init__(self, channels: int, norm: str = "instance") -> None:
         super().__init__()
         self.body = nn.Sequential(
             nn.ReflectionPad2d(1),
             nn.Conv2d(channels, channels, 3),
             _norm(norm, channels),
-            nn.Sequential(nn.ReLU(inplace=True), nn.Dropout(dropout)) if dropout else nn.ReLU(inplace=True),
+            nn.ReLU(inplace=True),
             nn.ReflectionPad2d(1),
             nn.Conv2d(channels, channels, 3),
             _norm(norm, channels),
@@ -57,7 +56,6 @@ class ResNetGenerator(nn.Module):
         n_down: int = 2,
         n_up: int = 2,
         norm: str = "instance",
-        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         if min(n_blocks, n_down, n_up) < 0:
@@ -67,7 +65,7 @@ class ResNetGenerator(nn.Module):
         for _ in range(n_down):
             layers += [nn.Conv2d(c, 2 * c, 3, stride=2, padding=1), _norm(norm, 2 * c), nn.ReLU(True)]
             c *= 2
-        layers += [ResidualBlock(c, norm, dropout) for _ in range(n_blocks)]
+        layers += [ResidualBlock(c, norm) for _ in range(n_blocks)]
         for _ in range(n_up):
             layers += [
                 nn.ConvTranspose2d(c, c // 2, 3, stride=2, padding=1, output_padding=1),
