@@ -1,5 +1,4 @@
-"""Random affine (and optionally elastic) jitter of a batch of [-1, 1] images, drawn from a given generator so that
-resuming stays exact (torchvision's ElasticTransform draws one field per call from the global generator).
+"""Random affine jitter of a batch of [-1, 1] images, drawn from a given generator so that resuming stays exact.
 
 CycleGAN jitters a domain's training images with it (`model.source_augment`): the translator then learns from
 small rotations, shifts and zooms of the few training digits too, as a classifier does from augmented data
@@ -12,28 +11,22 @@ from dataclasses import dataclass, fields
 
 import torch
 import torch.nn.functional as F
-from torchvision.transforms.v2 import functional as TF
 
 
 @dataclass(frozen=True)
 class AffineJitter:
     """Each image is turned by U(-degrees, degrees) (clockwise on screen for positive angles, as torchvision's
     `affine`), shifted by U(-translate, translate) of its width and height and zoomed by U(1 - scale, 1 + scale)
-    about its centre, and with `elastic` > 0 also warped by its own smooth random field (`displacement`); the
-    uncovered background is black (-1). One batched resampling, so it is cheap on a GPU."""
+    about its centre; the uncovered background is black (-1). One batched resampling, so it is cheap on a GPU."""
 
     degrees: float = 0.0
     translate: float = 0.0
     scale: float = 0.0
-    elastic: float = 0.0
-    elastic_sigma: float = 4.0
 
     def __post_init__(self) -> None:
-        ranges = 0 <= self.translate < 1 and 0 <= self.scale < 1 and self.elastic_sigma > 0
-        if not (self.degrees >= 0 and self.elastic >= 0 and ranges):  # also refuses NaN
+        if not (self.degrees >= 0 and 0 <= self.translate < 1 and 0 <= self.scale < 1):  # also refuses NaN
             raise ValueError(
-                "model.source_augment needs degrees >= 0, 0 <= translate < 1, 0 <= scale < 1, elastic >= 0 and "
-                f"elastic_sigma > 0; got {self}."
+                f"model.source_augment needs degrees >= 0, 0 <= translate < 1 and 0 <= scale < 1; got {self}."
             )
 
     @classmethod
@@ -52,14 +45,6 @@ class AffineJitter:
         scale = torch.tensor([self.degrees, self.translate, self.translate, self.scale], device=u.device)
         return u * scale + torch.tensor([0.0, 0.0, 0.0, 1.0], device=u.device)
 
-    def displacement(self, n: int, height: int, width: int, generator: torch.Generator) -> torch.Tensor:
-        """(n, height, width, 2): Simard et al.'s (2003) elastic field in pixels (x, y): uniform noise in [-1, 1]
-        per pixel, smoothed by a Gaussian of `elastic_sigma` pixels, times `elastic`; drawn after the affine draws."""
-        noise = torch.rand(n, 2, height, width, generator=generator, device=generator.device) * 2 - 1
-        kernel = 2 * min(math.ceil(3 * self.elastic_sigma), (min(height, width) - 1) // 2) + 1  # reflect pad < side
-        smooth = TF.gaussian_blur(noise, [kernel, kernel], [self.elastic_sigma, self.elastic_sigma])
-        return (self.elastic * smooth).permute(0, 2, 3, 1)
-
     def __call__(self, images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """`images` (N, C, H, W) in [-1, 1], each moved by its own draw from `generator`."""
         angle, dx, dy, zoom = self.draw(len(images), generator).to(images.device, images.dtype).unbind(1)
@@ -72,9 +57,5 @@ class AffineJitter:
         rows = [(cos, sin * aspect), (-sin / aspect, cos)]
         theta = torch.stack([torch.stack([a, b, -(a * tx + b * ty)], 1) for a, b in rows], 1)
         grid = F.affine_grid(theta, list(images.shape), align_corners=False)
-        if self.elastic:
-            height, width = images.shape[-2:]
-            pixels = self.displacement(len(images), height, width, generator).to(images.device, images.dtype)
-            grid = grid + pixels * torch.tensor([2 / width, 2 / height], device=grid.device, dtype=grid.dtype)
         # zero padding on images + 1 keeps the uncovered background exactly at -1
         return F.grid_sample(images + 1, grid, mode="bilinear", padding_mode="zeros", align_corners=False) - 1
