@@ -1,11 +1,12 @@
 """Which test digits does a CycleGAN translate wrongly, and do the source domain's own classifiers fail there too?
 
     GANZOO_DATA_DIR=... python benchmarks/cyclegan_errors.py outputs/<run>/checkpoints/last.ckpt \
-        [--judge mnist=other_mnist.pt usps=other_usps.pt]
+        [--judge mnist=other_mnist.pt usps=other_usps.pt mnist=third_mnist.pt]
 
 For each direction s -> t it prints the translation's accuracy judged by t's metric classifier (what `val/acc_*`
-reports), by t's teacher (the semantic term's judge: the run's own `model.semantic_teachers`) and by any `--judge`
-for t (a classifier that took no part in training or model selection, from `python -m ganzoo.classifier`), the
+reports), by t's teacher (the semantic term's judge: the run's own `model.semantic_teachers`) and by each `--judge`
+for t (a classifier that took no part in training or model selection, from `python -m ganzoo.classifier`; a domain
+may have several, since one classifier's reading of a run moves by up to 0.85 point against another's), the
 accuracy of s's metric classifier and teacher on the untranslated test images, and how many of the translation's
 errors those also make. Shared errors are test digits that classifiers trained on the source domain misread too.
 Last, the source teacher on the training digits that the semantic term labels (as they are, and as the run's
@@ -45,14 +46,14 @@ def main() -> None:
     args = parser.parse_args()
     if not all("=" in item for item in args.judge):
         parser.error(f"--judge takes DOMAIN=PATH pairs, e.g. mnist=judge_mnist.pt; got {args.judge}")
-    judges = dict(item.split("=", 1) for item in args.judge)
+    judges = [tuple(item.split("=", 1)) for item in args.judge]
     model, config = load_model(args.checkpoint)
-    if not set(judges) <= set(model.domains):
-        parser.error(f"--judge names the model's domains, {list(model.domains)}; got {sorted(judges)}")
+    if not {d for d, _ in judges} <= set(model.domains):
+        parser.error(f"--judge names the model's domains, {list(model.domains)}; got {sorted(d for d, _ in judges)}")
     teacher_files = {d: d for d in model.domains} | dict(config["model"].get("semantic_teachers") or {})
     teacher = {d: load_digit_classifier(teacher_path(teacher_files[d])) for d in model.domains}
     metric = {d: load_digit_classifier(d) for d in model.domains}
-    judge = {d: load_digit_classifier(path) for d, path in judges.items()}
+    judge = [(d, Path(path).stem, load_digit_classifier(path)) for d, path in judges]
     data = instantiate(config["data"])
     data.setup("fit")
     data.setup("test")
@@ -66,14 +67,15 @@ def main() -> None:
             f"{source} classifier on the originals": predictions(metric[source], images),
             f"{source} teacher on the originals": predictions(teacher[source], images),
         }
-        if target in judge:
-            predicted[f"{target} judge on the translations"] = predictions(judge[target], translated)
+        for domain, name, classifier in judge:
+            if domain == target:
+                predicted[f"{target} judge {name} on the translations"] = predictions(classifier, translated)
         correct = {name: p == labels for name, p in predicted.items()}
         wrong = ~correct[judged]
         print(f"{source} -> {target}: {len(labels)} test images, {int(wrong.sum())} translated wrongly")
         for name, ok in correct.items():
             shared = int((wrong & ~ok).sum())
-            print(f"  {name:<40} {100 * ok.float().mean():6.2f}%   wrong on {shared} of those {int(wrong.sum())}")
+            print(f"  {name:<48} {100 * ok.float().mean():6.2f}%   wrong on {shared} of those {int(wrong.sum())}")
         # the semantic term's labels: the source teacher on the training digits it was trained on
         train_images, train_labels = data.domains[source].train_set.tensors
         right = (predictions(teacher[source], train_images) == train_labels).float().mean()
