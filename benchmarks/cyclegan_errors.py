@@ -29,14 +29,12 @@ from ganzoo.models.cyclegan import teacher_path
 @torch.no_grad()
 def predictions(classifier: torch.nn.Module, images: torch.Tensor, batch: int = 500) -> torch.Tensor:
     """The classifier's labels for [-1, 1] images, in batches."""
-    return torch.cat(
-        [classifier(to_digit_input(images[i : i + batch])).argmax(1) for i in range(0, len(images), batch)]
-    )
+    return torch.cat([classifier(to_digit_input(x)).argmax(1) for x in images.split(batch)])
 
 
 def translations(model: torch.nn.Module, images: torch.Tensor, source: str, batch: int = 500) -> torch.Tensor:
     """`source` images translated to the other domain, in batches."""
-    return torch.cat([model.translate(images[i : i + batch], source) for i in range(0, len(images), batch)])
+    return torch.cat([model.translate(x, source) for x in images.split(batch)])
 
 
 def main() -> None:
