@@ -374,6 +374,17 @@ def test_headline_translates_usps_at_the_reports_width_and_mnist_at_half(make_co
     assert set(instantiate(cfg.model).source_augment) == {"usps"}
 
 
+def test_headline_generators_learn_at_twice_the_reports_rate_and_its_critics_at_the_reports(make_config):
+    rates = {}
+    for model in ("cyclegan", "cyclegan_report"):
+        module = instantiate(make_config(f"model={model}", "data=mnist_usps").model)
+        (critic, generator), _ = module.configure_optimizers()
+        assert [id(p) for g in critic.param_groups for p in g["params"]] == list(map(id, module.critic_parameters()))
+        rates[model] = (critic.param_groups[0]["lr"], generator.param_groups[0]["lr"])
+    assert rates["cyclegan_report"] == (2e-4, 2e-4)
+    assert rates["cyclegan"] == (2e-4, 4e-4)
+
+
 def test_source_jitter_moves_the_named_domains_images_in_every_generator_term_and_nowhere_else():
     from ganzoo.models.augment import AffineJitter
 
