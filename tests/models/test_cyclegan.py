@@ -136,9 +136,10 @@ def test_short_fit_updates_all_four_networks_and_logs_per_domain(make_config, ca
     assert any(r.getMessage().startswith(shown) for r in caplog.records)  # the result reaches the terminal
     # 4 critic updates of 16 images: the pools filled to their 50
     assert len(model.pools["mnist"]) == len(model.pools["usps"]) == 50
-    # lr: 1 constant update, then 4 decaying ones: after 4 updates of each side 2e-4 * (1 - 3/4)
-    for optimizer in trainer.optimizers:
-        assert math.isclose(optimizer.param_groups[0]["lr"], 2e-4 * 0.25)
+    # lr: 1 constant update, then 4 decaying ones: after 4 updates of each side its base rate * (1 - 3/4)
+    bases = (cfg.model.optimizer_critic.lr, cfg.model.optimizer_generator.lr)
+    for optimizer, base in zip(trainer.optimizers, bases, strict=True):
+        assert math.isclose(optimizer.param_groups[0]["lr"], base * 0.25)
     # the Figure-4 grid: rows of (MNIST, G(MNIST), USPS, F(USPS)) from the first test images
     grid = model.preview(8)
     fixed = trainer.datamodule.fixed_batch(2)
