@@ -10,9 +10,9 @@ optimizer) on L_GAN(G, D_b) + L_GAN(F, D_a) + lambda (L_cyc) + identity_weight *
 where f_a, f_b are frozen digit classifiers ("teachers"), each trained on its own domain's labelled training
 split. It stops label flipping (a 4 translated into a 9 keeps a low cycle loss) that the other terms cannot see.
 With `source_augment` ({domain: {degrees, translate, scale}}: `AffineJitter`) the generator step jitters that
-domain's real images before any term sees them, so that the translator learns from more than the training digits;
-the semantic term still labels each digit as it was before the jitter, which a teacher reads more surely, and the
-critics judge real images unjittered.
+domain's real images before any term sees them, so that the translator learns from more than the training digits
+at no extra cost (the labels of the semantic term are then the teacher's of the jittered images); the critics judge
+real images unjittered.
 Unlike CyCADA, which has labels for the source domain only, it uses a teacher per domain; the teachers that ship
 (`ganzoo/models/weights/teacher_*.pt`) are other networks than the metric classifiers, so the accuracy that
 validation reports is not the teachers' own opinion.
@@ -159,12 +159,9 @@ class CycleGAN(AdversarialModule):
             total = total + loss
         return total
 
-    def generator_terms(
-        self, real: Mapping[str, torch.Tensor], originals: Mapping[str, torch.Tensor] | None = None
-    ) -> dict[str, torch.Tensor]:
+    def generator_terms(self, real: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Unweighted terms by name: `adversarial/b` (G judged by D_b), `cycle/a` (||F(G(x)) - x||),
-        `identity/b` (||G(y) - y||, only with identity_weight > 0), `semantic/b` (only with semantic_weight > 0;
-        its labels from `originals`, the same images before any jitter, where given)."""
+        `identity/b` (||G(y) - y||, only with identity_weight > 0)."""
         fake = {t: self.generators[f"{s}2{t}"](real[s]) for s, t in self.directions}
         terms: dict[str, torch.Tensor] = {}
         for s, t in self.directions:
@@ -173,7 +170,7 @@ class CycleGAN(AdversarialModule):
             if self.identity_weight:
                 terms[f"identity/{t}"] = identity_loss(real[t], self.generators[f"{s}2{t}"](real[t]))
             if self.semantic_weight:
-                terms[f"semantic/{t}"] = self.semantic_loss((originals or real)[s], fake[t], s, t)
+                terms[f"semantic/{t}"] = self.semantic_loss(real[s], fake[t], s, t)
         return terms
 
     def semantic_loss(self, source: torch.Tensor, translated: torch.Tensor, s: str, t: str) -> torch.Tensor:
@@ -184,10 +181,10 @@ class CycleGAN(AdversarialModule):
         return F.cross_entropy(teachers[t](to_digit_input(translated)), labels)
 
     def generator_step(self, batch: Sequence[torch.Tensor]) -> torch.Tensor:
-        real = originals = self.real(batch)
-        if self.source_augment:  # every term of the step sees the jittered images; the labels are the originals'
-            real = {d: self.source_augment[d](x, self.rng) if d in self.source_augment else x for d, x in real.items()}
-        terms = self.generator_terms(real, originals)
+        real = self.real(batch)
+        for d, jitter in self.source_augment.items():  # every term of the step sees the jittered images
+            real[d] = jitter(real[d], self.rng)
+        terms = self.generator_terms(real)
         weights = {
             "adversarial": 1.0,
             "cycle": self.cycle_weight,
