@@ -11,7 +11,10 @@ accuracy of s's metric classifier and teacher on the untranslated test images, a
 errors those also make. Shared errors are test digits that classifiers trained on the source domain misread too.
 Last, the source teacher on the training digits that the semantic term labels (as they are, and as the run's
 `model.source_augment` jitters them: the labels the term really imposes), and the translation's accuracy on those
-digits: how far the term is met where it is imposed.
+digits: how far the term is met where it is imposed. With `--grid DIR` it also draws, per direction, the first
+wrongly translated test digits beside their translations, each titled with its label and the metric classifier's
+reading (DIR/cyclegan_errors_<source>2<target>.png): whether the misses are ambiguous digits or translations gone
+wrong is quicker seen than counted.
 """
 
 import argparse
@@ -37,10 +40,38 @@ def translations(model: torch.nn.Module, images: torch.Tensor, source: str, batc
     return torch.cat([model.translate(x, source) for x in images.split(batch)])
 
 
+def draw_errors(
+    images: torch.Tensor, translated: torch.Tensor, labels: torch.Tensor, read: torch.Tensor, path: Path, n: int = 40
+) -> None:
+    """The first n test digits whose translation is read wrongly: pairs (original, translation), titled label->read."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    wrong = (read != labels).nonzero().flatten()[:n]
+    columns = 8  # pairs per row
+    rows = max(1, -(-len(wrong) // columns))
+    fig, axes = plt.subplots(rows, 2 * columns, figsize=(2 * columns * 0.7, rows * 0.85), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for k, i in enumerate(wrong.tolist()):
+        pair = axes[k // columns, 2 * (k % columns) : 2 * (k % columns) + 2]
+        for ax, image in zip(pair, (images[i], translated[i]), strict=True):
+            ax.imshow(image[0].cpu(), cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
+        pair[0].set_title(f"{int(labels[i])}->{int(read[i])}", fontsize=8, loc="left")
+    fig.tight_layout(pad=0.2)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    print(f"  {len(wrong)} of them drawn (original, translation; label->read) in {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path)
     parser.add_argument("--judge", nargs="*", default=[], metavar="DOMAIN=PATH", help="independent classifiers")
+    parser.add_argument("--grid", type=Path, metavar="DIR", help="draw the first wrongly translated digits here")
     args = parser.parse_args()
     if not all("=" in item for item in args.judge):
         parser.error(f"--judge takes DOMAIN=PATH pairs, e.g. mnist=judge_mnist.pt; got {args.judge}")
@@ -74,6 +105,10 @@ def main() -> None:
         for name, ok in correct.items():
             shared = int((wrong & ~ok).sum())
             print(f"  {name:<48} {100 * ok.float().mean():6.2f}%   wrong on {shared} of those {int(wrong.sum())}")
+        if args.grid:
+            draw_errors(
+                images, translated, labels, predicted[judged], args.grid / f"cyclegan_errors_{source}2{target}.png"
+            )
         # the semantic term's labels: the source teacher on the training digits it was trained on
         train_images, train_labels = data.domains[source].train_set.tensors
         right = (predictions(teacher[source], train_images) == train_labels).float().mean()
