@@ -337,6 +337,36 @@ def test_semantic_term_is_the_target_teachers_cross_entropy_against_the_source_t
     assert f["mnist"].arch != metric.arch
 
 
+def test_soft_semantic_term_is_tau_squared_kl_between_the_teachers_softened_distributions():
+    from ganzoo.models.cyclegan import teacher_path
+
+    x, y = torch.rand(6, 1, 28, 28) * 2 - 1, torch.rand(6, 1, 28, 28) * 2 - 1
+    teachers = {"mnist": "mnist", "usps": "usps"}
+    f = {d: load_digit_classifier(teacher_path(d)) for d in teachers}
+    with torch.no_grad():
+        source, target = f["mnist"](x), f["usps"](to_digit_input(0.5 * x))
+    for tau in (1.0, 3.0):
+        model = cyclegan(
+            Scale(0.5), Scale(-1), semantic_weight=1.0, semantic_teachers=teachers, semantic_temperature=tau
+        )
+        term = model.generator_terms({"mnist": x, "usps": y})["semantic/usps"]
+        # by hand: sum_k p_k (log p_k - log q_k), averaged over the batch, times tau^2
+        p, q = (torch.softmax(z.double() / tau, 1) for z in (source, target))
+        expected = tau**2 * (p * (p.log() - q.log())).sum(1).mean()
+        assert math.isclose(term.item(), expected.item(), rel_tol=1e-4)
+    # a translation its teacher reads exactly as the source teacher read the original costs nothing
+    model = cyclegan(
+        nn.Identity(),
+        nn.Identity(),
+        semantic_weight=1.0,
+        semantic_teachers={"mnist": "mnist", "usps": "mnist"},
+        semantic_temperature=2.0,
+    )
+    assert model.generator_terms({"mnist": x, "usps": y})["semantic/usps"].abs().item() < 1e-6
+    with pytest.raises(ValueError, match="semantic_temperature must be > 0"):
+        cyclegan(nn.Identity(), nn.Identity(), semantic_temperature=0.0)
+
+
 def test_semantic_term_needs_a_teacher_per_domain_and_a_nonnegative_weight():
     with pytest.raises(ValueError, match="semantic_teachers"):
         cyclegan(nn.Identity(), nn.Identity(), semantic_weight=1.0, semantic_teachers={"mnist": "mnist"})

@@ -9,6 +9,9 @@ optimizer) on L_GAN(G, D_b) + L_GAN(F, D_a) + lambda (L_cyc) + identity_weight *
 
 where f_a, f_b are frozen digit classifiers ("teachers"), each trained on its own domain's labelled training
 split. It stops label flipping (a 4 translated into a 9 keeps a low cycle loss) that the other terms cannot see.
+With `semantic_temperature` tau the labels are soft, as in knowledge distillation (Hinton et al., 2015): the term is
+tau^2 KL(softmax(f_a(x_a) / tau) || softmax(f_b(G(x_a)) / tau)), so that a digit the source teacher finds ambiguous
+is asked to stay as ambiguous, rather than to become a confident copy of the teacher's first guess.
 With `source_augment` ({domain: {degrees, translate, scale}}: `AffineJitter`) the generator step jitters that
 domain's real images before any term sees them, so that the translator learns from more than the training digits
 at no extra cost (the labels of the semantic term are then the teacher's of the jittered images); the critics judge
@@ -84,6 +87,7 @@ class CycleGAN(AdversarialModule):
         pool_size: int = 50,
         semantic_weight: float = 0.0,
         semantic_teachers: Mapping[str, str] | None = None,
+        semantic_temperature: float | None = None,
         source_augment: Mapping[str, Mapping[str, float]] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -122,6 +126,12 @@ class CycleGAN(AdversarialModule):
             )
         if semantic_weight < 0:
             raise ValueError(f"model.semantic_weight must be >= 0 (0 turns the term off), got {semantic_weight}.")
+        if semantic_temperature is not None and not semantic_temperature > 0:
+            raise ValueError(
+                f"model.semantic_temperature must be > 0 (soft labels), or null for the teachers' hard labels; "
+                f"got {semantic_temperature}."
+            )
+        self.semantic_temperature = semantic_temperature
         if semantic_weight and set(semantic_teachers or {}) != {a, b}:
             raise ValueError(
                 f"The semantic term needs a teacher classifier per domain: model.semantic_teachers with keys "
@@ -174,11 +184,17 @@ class CycleGAN(AdversarialModule):
         return terms
 
     def semantic_loss(self, source: torch.Tensor, translated: torch.Tensor, s: str, t: str) -> torch.Tensor:
-        """CE of the target teacher on the translations against the source teacher's labels of the originals."""
+        """CE of the target teacher on the translations against the source teacher's labels of the originals
+        (hard), or with a temperature tau^2 KL between the two teachers' softened distributions (soft)."""
         teachers = self.__dict__["teachers"]  # in eval mode (load_digit_classifier); on the device from on_fit_start
         with torch.no_grad():
-            labels = teachers[s](to_digit_input(source)).argmax(1)
-        return F.cross_entropy(teachers[t](to_digit_input(translated)), labels)
+            source_logits = teachers[s](to_digit_input(source))
+        logits = teachers[t](to_digit_input(translated))
+        tau = self.semantic_temperature
+        if tau is None:
+            return F.cross_entropy(logits, source_logits.argmax(1))
+        soft = F.log_softmax(source_logits / tau, dim=1)
+        return tau**2 * F.kl_div(F.log_softmax(logits / tau, dim=1), soft, log_target=True, reduction="batchmean")
 
     def generator_step(self, batch: Sequence[torch.Tensor]) -> torch.Tensor:
         real = self.real(batch)
