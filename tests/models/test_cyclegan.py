@@ -363,8 +363,19 @@ def test_soft_semantic_term_is_tau_squared_kl_between_the_teachers_softened_dist
         semantic_temperature=2.0,
     )
     assert model.generator_terms({"mnist": x, "usps": y})["semantic/usps"].abs().item() < 1e-6
+    # a mapping softens one direction: the other keeps the hard labels' cross-entropy
+    one_way = cyclegan(
+        Scale(0.5), Scale(-1), semantic_weight=1.0, semantic_teachers=teachers, semantic_temperature={"usps": 3.0}
+    )
+    terms = one_way.generator_terms({"mnist": x, "usps": y})
+    assert math.isclose(terms["semantic/usps"].item(), expected.item(), rel_tol=1e-4)
+    with torch.no_grad():
+        hard = F.cross_entropy(f["mnist"](to_digit_input(-y)), f["usps"](y).argmax(1))
+    assert torch.isclose(terms["semantic/mnist"], hard, rtol=1e-5)
     with pytest.raises(ValueError, match="semantic_temperature must be > 0"):
         cyclegan(nn.Identity(), nn.Identity(), semantic_temperature=0.0)
+    with pytest.raises(ValueError, match="maps the domain of the translations"):
+        cyclegan(nn.Identity(), nn.Identity(), semantic_temperature={"svhn": 2.0})
 
 
 def test_semantic_term_needs_a_teacher_per_domain_and_a_nonnegative_weight():

@@ -11,7 +11,8 @@ where f_a, f_b are frozen digit classifiers ("teachers"), each trained on its ow
 split. It stops label flipping (a 4 translated into a 9 keeps a low cycle loss) that the other terms cannot see.
 With `semantic_temperature` tau the labels are soft, as in knowledge distillation (Hinton et al., 2015): the term is
 tau^2 KL(softmax(f_a(x_a) / tau) || softmax(f_b(G(x_a)) / tau)), so that a digit the source teacher finds ambiguous
-is asked to stay as ambiguous, rather than to become a confident copy of the teacher's first guess.
+is asked to stay as ambiguous, rather than to become a confident copy of the teacher's first guess. A mapping
+({target domain: tau}) softens the labels of one direction only: {usps: 2} for G's translations into USPS.
 With `source_augment` ({domain: {degrees, translate, scale}}: `AffineJitter`) the generator step jitters that
 domain's real images before any term sees them, so that the translator learns from more than the training digits
 at no extra cost (the labels of the semantic term are then the teacher's of the jittered images); the critics judge
@@ -87,7 +88,7 @@ class CycleGAN(AdversarialModule):
         pool_size: int = 50,
         semantic_weight: float = 0.0,
         semantic_teachers: Mapping[str, str] | None = None,
-        semantic_temperature: float | None = None,
+        semantic_temperature: float | Mapping[str, float | None] | None = None,
         source_augment: Mapping[str, Mapping[str, float]] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -126,12 +127,7 @@ class CycleGAN(AdversarialModule):
             )
         if semantic_weight < 0:
             raise ValueError(f"model.semantic_weight must be >= 0 (0 turns the term off), got {semantic_weight}.")
-        if semantic_temperature is not None and not semantic_temperature > 0:
-            raise ValueError(
-                f"model.semantic_temperature must be > 0 (soft labels), or null for the teachers' hard labels; "
-                f"got {semantic_temperature}."
-            )
-        self.semantic_temperature = semantic_temperature
+        self.semantic_temperatures = self.temperatures_by_domain(semantic_temperature)
         if semantic_weight and set(semantic_teachers or {}) != {a, b}:
             raise ValueError(
                 f"The semantic term needs a teacher classifier per domain: model.semantic_teachers with keys "
@@ -142,6 +138,22 @@ class CycleGAN(AdversarialModule):
         self.__dict__["teachers"] = {
             d: load_digit_classifier(teacher_path(path)).requires_grad_(False) for d, path in teachers.items()
         }
+
+    def temperatures_by_domain(self, temperature: float | Mapping[str, float | None] | None) -> dict[str, float | None]:
+        """The semantic term's temperature per target domain: one for both, or {domain: tau}; None is hard labels."""
+        by_domain = dict(temperature) if isinstance(temperature, Mapping) else dict.fromkeys(self.domains, temperature)
+        if not set(by_domain) <= set(self.domains):
+            raise ValueError(
+                f"model.semantic_temperature maps the domain of the translations, {list(self.domains)}, to a "
+                f"temperature; got {sorted(by_domain)}."
+            )
+        for tau in by_domain.values():
+            if tau is not None and not tau > 0:
+                raise ValueError(
+                    f"model.semantic_temperature must be > 0 (soft labels), or null for the teachers' hard labels; "
+                    f"got {tau}."
+                )
+        return by_domain
 
     # ----------------------------------------------------------------- the two sides
     def critic_parameters(self) -> Iterable[nn.Parameter]:
@@ -190,7 +202,7 @@ class CycleGAN(AdversarialModule):
         with torch.no_grad():
             source_logits = teachers[s](to_digit_input(source))
         logits = teachers[t](to_digit_input(translated))
-        tau = self.semantic_temperature
+        tau = self.semantic_temperatures.get(t)
         if tau is None:
             return F.cross_entropy(logits, source_logits.argmax(1))
         soft = F.log_softmax(source_logits / tau, dim=1)
