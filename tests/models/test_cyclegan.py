@@ -378,6 +378,28 @@ def test_soft_semantic_term_is_tau_squared_kl_between_the_teachers_softened_dist
         cyclegan(nn.Identity(), nn.Identity(), semantic_temperature={"svhn": 2.0})
 
 
+def test_a_labeller_takes_over_labelling_one_domains_sources_and_the_teacher_still_reads_translations():
+    from ganzoo.models.cyclegan import teacher_path
+
+    x, y = torch.rand(6, 1, 28, 28) * 2 - 1, torch.rand(6, 1, 28, 28) * 2 - 1
+    teachers = {"mnist": "mnist", "usps": "usps"}
+    # any classifier file can label: here the MNIST teacher labels the USPS sources
+    model = cyclegan(
+        Scale(0.5), Scale(-1), semantic_weight=1.0, semantic_teachers=teachers, semantic_labellers={"usps": "mnist"}
+    )
+    terms = model.generator_terms({"mnist": x, "usps": y})
+    f = {d: load_digit_classifier(teacher_path(d)) for d in teachers}
+    with torch.no_grad():
+        expected_mnist = F.cross_entropy(f["mnist"](to_digit_input(-y)), f["mnist"](y).argmax(1))
+        expected_usps = F.cross_entropy(f["usps"](to_digit_input(0.5 * x)), f["mnist"](x).argmax(1))
+        assert not torch.equal(f["mnist"](y).argmax(1), f["usps"](y).argmax(1))  # the labeller makes a difference
+    assert torch.isclose(terms["semantic/mnist"], expected_mnist, rtol=1e-5)
+    assert torch.isclose(terms["semantic/usps"], expected_usps, rtol=1e-5)  # MNIST's sources: its own teacher
+    assert not any("teacher" in k or "labeller" in k for k in model.state_dict())
+    with pytest.raises(ValueError, match="semantic_labellers names the domains"):
+        cyclegan(nn.Identity(), nn.Identity(), semantic_labellers={"svhn": "mnist"})
+
+
 def test_semantic_term_needs_a_teacher_per_domain_and_a_nonnegative_weight():
     with pytest.raises(ValueError, match="semantic_teachers"):
         cyclegan(nn.Identity(), nn.Identity(), semantic_weight=1.0, semantic_teachers={"mnist": "mnist"})

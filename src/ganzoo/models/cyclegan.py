@@ -13,6 +13,10 @@ With `semantic_temperature` tau the labels are soft, as in knowledge distillatio
 tau^2 KL(softmax(f_a(x_a) / tau) || softmax(f_b(G(x_a)) / tau)), so that a digit the source teacher finds ambiguous
 is asked to stay as ambiguous, rather than to become a confident copy of the teacher's first guess. A mapping
 ({target domain: tau}) softens the labels of one direction only: {usps: 2} for G's translations into USPS.
+A teacher has two jobs, labelling its domain's sources and reading the translations into its domain, and
+`semantic_labellers` ({domain: classifier}) gives the first job to another classifier: a strong USPS classifier
+labels USPS digits better for F, while the weaker shipped one keeps reading G's translations (a robust reader
+lets G make digits that look less like USPS).
 With `source_augment` ({domain: {degrees, translate, scale}}: `AffineJitter`) the generator step jitters that
 domain's real images before any term sees them, so that the translator learns from more than the training digits
 at no extra cost (the labels of the semantic term are then the teacher's of the jittered images); the critics judge
@@ -89,6 +93,7 @@ class CycleGAN(AdversarialModule):
         semantic_weight: float = 0.0,
         semantic_teachers: Mapping[str, str] | None = None,
         semantic_temperature: float | Mapping[str, float | None] | None = None,
+        semantic_labellers: Mapping[str, str] | None = None,
         source_augment: Mapping[str, Mapping[str, float]] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -134,10 +139,22 @@ class CycleGAN(AdversarialModule):
                 f"{[a, b]} (weights files of `python -m ganzoo.classifier`); got {sorted(semantic_teachers or {})}."
             )
         # Frozen and outside the module tree (as the metrics are): never in checkpoints, optimizers or DDP.
+        if not set(semantic_labellers or {}) <= {a, b}:
+            raise ValueError(
+                f"model.semantic_labellers names the domains whose sources another classifier labels, {[a, b]}; "
+                f"got {sorted(semantic_labellers or {})}."
+            )
         teachers = semantic_teachers if semantic_weight and semantic_teachers else {}
-        self.__dict__["teachers"] = {
-            d: load_digit_classifier(teacher_path(path)).requires_grad_(False) for d, path in teachers.items()
+        labellers = {**teachers, **(semantic_labellers or {})} if teachers else {}
+        self.__dict__["teachers"] = {d: self.load_teacher(path) for d, path in teachers.items()}
+        self.__dict__["labellers"] = {
+            d: self.__dict__["teachers"][d] if path == teachers[d] else self.load_teacher(path)
+            for d, path in labellers.items()
         }
+
+    @staticmethod
+    def load_teacher(name_or_path: str) -> nn.Module:
+        return load_digit_classifier(teacher_path(name_or_path)).requires_grad_(False)
 
     def temperatures_by_domain(self, temperature: float | Mapping[str, float | None] | None) -> dict[str, float | None]:
         """The semantic term's temperature per target domain: one for both, or {domain: tau}; None is hard labels."""
@@ -196,11 +213,12 @@ class CycleGAN(AdversarialModule):
         return terms
 
     def semantic_loss(self, source: torch.Tensor, translated: torch.Tensor, s: str, t: str) -> torch.Tensor:
-        """CE of the target teacher on the translations against the source teacher's labels of the originals
-        (hard), or with a temperature tau^2 KL between the two teachers' softened distributions (soft)."""
-        teachers = self.__dict__["teachers"]  # in eval mode (load_digit_classifier); on the device from on_fit_start
+        """CE of the target teacher on the translations against the source labeller's labels of the originals
+        (hard), or with a temperature tau^2 KL between the two softened distributions (soft)."""
+        # in eval mode (load_digit_classifier); on the device from on_fit_start
+        labellers, teachers = self.__dict__["labellers"], self.__dict__["teachers"]
         with torch.no_grad():
-            source_logits = teachers[s](to_digit_input(source))
+            source_logits = labellers[s](to_digit_input(source))
         logits = teachers[t](to_digit_input(translated))
         tau = self.semantic_temperatures.get(t)
         if tau is None:
@@ -268,7 +286,7 @@ class CycleGAN(AdversarialModule):
     # ----------------------------------------------------------------- fitting checks
     def on_fit_start(self) -> None:
         """The teachers live outside the module tree, so Lightning does not move them: once, here."""
-        for teacher in self.__dict__["teachers"].values():
+        for teacher in (*self.__dict__["teachers"].values(), *self.__dict__["labellers"].values()):
             teacher.to(self.device)
 
     def setup(self, stage: str) -> None:
