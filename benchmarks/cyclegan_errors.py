@@ -7,9 +7,10 @@ For each direction s -> t it prints the translation's accuracy judged by t's met
 reports), by t's teacher (the semantic term's judge: the run's own `model.semantic_teachers`) and by each `--judge`
 for t (a classifier that took no part in training or model selection, from `python -m ganzoo.classifier`; a domain
 may have several, since one classifier's reading of a run moves by up to 0.85 point against another's), the
-accuracy of s's metric classifier and teacher on the untranslated test images, and how many of the translation's
-errors those also make. Shared errors are test digits that classifiers trained on the source domain misread too.
-Last, the source teacher on the training digits that the semantic term labels (as they are, and as the run's
+accuracy of s's metric classifier and labeller (the run's `model.semantic_labellers`, by default s's teacher) on the
+untranslated test images, and how many of the translation's errors those also make. Shared errors are test digits
+that classifiers trained on the source domain misread too.
+Last, the source labeller on the training digits that the semantic term labels (as they are, and as the run's
 `model.source_augment` jitters them: the labels the term really imposes), and the translation's accuracy on those
 digits: how far the term is met where it is imposed. With `--grid DIR` it also draws, per direction, the first
 wrongly translated test digits beside their translations, each titled with its label and the metric classifier's
@@ -81,6 +82,8 @@ def main() -> None:
         parser.error(f"--judge names the model's domains, {list(model.domains)}; got {sorted(d for d, _ in judges)}")
     teacher_files = {d: d for d in model.domains} | dict(config["model"].get("semantic_teachers") or {})
     teacher = {d: load_digit_classifier(teacher_path(teacher_files[d])) for d in model.domains}
+    labeller_files = teacher_files | dict(config["model"].get("semantic_labellers") or {})
+    labeller = {d: load_digit_classifier(teacher_path(labeller_files[d])) for d in model.domains}
     metric = {d: load_digit_classifier(d) for d in model.domains}
     judge = [(d, Path(path).stem, load_digit_classifier(path)) for d, path in judges]
     data = instantiate(config["data"])
@@ -94,7 +97,7 @@ def main() -> None:
             judged: predictions(metric[target], translated),
             f"{target} teacher on the translations": predictions(teacher[target], translated),
             f"{source} classifier on the originals": predictions(metric[source], images),
-            f"{source} teacher on the originals": predictions(teacher[source], images),
+            f"{source} labeller on the originals": predictions(labeller[source], images),
         }
         for domain, name, classifier in judge:
             if domain == target:
@@ -109,14 +112,16 @@ def main() -> None:
             draw_errors(
                 images, translated, labels, predicted[judged], args.grid / f"cyclegan_errors_{source}2{target}.png"
             )
-        # the semantic term's labels: the source teacher on the training digits it was trained on
+        # the semantic term's labels: the source labeller (by default its teacher) on the training digits
         train_images, train_labels = data.domains[source].train_set.tensors
-        right = (predictions(teacher[source], train_images) == train_labels).float().mean()
-        print(f"  {source} teacher on the {len(train_labels)} training digits that the term labels: {100 * right:.2f}%")
+        right = (predictions(labeller[source], train_images) == train_labels).float().mean()
+        print(
+            f"  {source} labeller on the {len(train_labels)} training digits that the term labels: {100 * right:.2f}%"
+        )
         if source in model.source_augment:  # the jitter the run trained with
             jittered = model.source_augment[source](train_images, torch.Generator().manual_seed(0))
-            right = (predictions(teacher[source], jittered) == train_labels).float().mean()
-            print(f"  {source} teacher on those digits jittered as in training: {100 * right:.2f}%")
+            right = (predictions(labeller[source], jittered) == train_labels).float().mean()
+            print(f"  {source} labeller on those digits jittered as in training: {100 * right:.2f}%")
         right = (predictions(metric[source], train_images) == train_labels).float().mean()
         print(f"  {source} classifier on those training digits: {100 * right:.2f}%")
         # the same digits translated: a gap to the test split is overfitting, a shortfall here is not
