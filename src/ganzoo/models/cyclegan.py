@@ -23,7 +23,8 @@ at no extra cost (the labels of the semantic term are then the teacher's of the 
 real images unjittered.
 Unlike CyCADA, which has labels for the source domain only, it uses a teacher per domain; the teachers that ship
 (`ganzoo/models/weights/teacher_*.pt`) are other networks than the metric classifiers, so the accuracy that
-validation reports is not the teachers' own opinion.
+validation reports is not the teachers' own opinion (the headline's USPS labeller, `teacher_usps_w64.pt`, has the
+USPS metric classifier's widths, but it only labels USPS sources and never reads a translation).
 
 Batches are (x_a, x_b) from an UnpairedDataModule with the same domains. Validation translates each domain's
 test split and logs `val/acc_a2b`, `val/fid_a2b` (both directions) and their means `val/acc`, `val/fid`.
