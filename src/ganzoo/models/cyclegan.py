@@ -139,12 +139,12 @@ class CycleGAN(AdversarialModule):
                 f"The semantic term needs a teacher classifier per domain: model.semantic_teachers with keys "
                 f"{[a, b]} (weights files of `python -m ganzoo.classifier`); got {sorted(semantic_teachers or {})}."
             )
-        # Frozen and outside the module tree (as the metrics are): never in checkpoints, optimizers or DDP.
         if not set(semantic_labellers or {}) <= {a, b}:
             raise ValueError(
                 f"model.semantic_labellers names the domains whose sources another classifier labels, {[a, b]}; "
                 f"got {sorted(semantic_labellers or {})}."
             )
+        # Frozen and outside the module tree (as the metrics are): never in checkpoints, optimizers or DDP.
         teachers = semantic_teachers if semantic_weight and semantic_teachers else {}
         labellers = {**teachers, **(semantic_labellers or {})} if teachers else {}
         self.__dict__["teachers"] = {d: self.load_teacher(path) for d, path in teachers.items()}
