@@ -82,8 +82,8 @@ def main() -> None:
         parser.error(f"--judge names the model's domains, {list(model.domains)}; got {sorted(d for d, _ in judges)}")
     teacher_files = {d: d for d in model.domains} | dict(config["model"].get("semantic_teachers") or {})
     teacher = {d: load_digit_classifier(teacher_path(teacher_files[d])) for d in model.domains}
-    labeller_files = teacher_files | dict(config["model"].get("semantic_labellers") or {})
-    labeller = {d: load_digit_classifier(teacher_path(labeller_files[d])) for d in model.domains}
+    labeller_files = dict(config["model"].get("semantic_labellers") or {})
+    labeller = teacher | {d: load_digit_classifier(teacher_path(path)) for d, path in labeller_files.items()}
     metric = {d: load_digit_classifier(d) for d in model.domains}
     judge = [(d, Path(path).stem, load_digit_classifier(path)) for d, path in judges]
     data = instantiate(config["data"])

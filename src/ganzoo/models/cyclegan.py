@@ -146,12 +146,10 @@ class CycleGAN(AdversarialModule):
             )
         # Frozen and outside the module tree (as the metrics are): never in checkpoints, optimizers or DDP.
         teachers = semantic_teachers if semantic_weight and semantic_teachers else {}
-        labellers = {**teachers, **(semantic_labellers or {})} if teachers else {}
         self.__dict__["teachers"] = {d: self.load_teacher(path) for d, path in teachers.items()}
-        self.__dict__["labellers"] = {
-            d: self.__dict__["teachers"][d] if path == teachers[d] else self.load_teacher(path)
-            for d, path in labellers.items()
-        }
+        # each domain's teacher labels its sources too, unless a labeller is named for it
+        own = {d: self.load_teacher(path) for d, path in (semantic_labellers or {}).items()} if teachers else {}
+        self.__dict__["labellers"] = self.__dict__["teachers"] | own
 
     @staticmethod
     def load_teacher(name_or_path: str) -> nn.Module:
