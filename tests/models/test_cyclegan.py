@@ -425,14 +425,14 @@ def test_default_trainer_runs_the_whole_learning_rate_schedule(make_config, mode
     assert schedulers[1].get_last_lr()[0] == 0.0  # ...and the schedule has reached its final rate
 
 
-def test_headline_translates_usps_at_the_reports_width_and_mnist_at_half(make_config):
+def test_headline_translates_usps_wider_than_the_report_and_mnist_at_half(make_config):
     cfg = make_config("model=cyclegan", "data=mnist_usps")
     generators = instantiate(cfg.model).generators
-    assert cfg.model.generators.usps2mnist.width == 32 and cfg.model.generators.mnist2usps.width == 16
-    assert generators["usps2mnist"].net[1].out_channels == 32 and generators["mnist2usps"].net[1].out_channels == 16
-    # F is otherwise the report's network, and G follows the report in everything but its width
+    assert cfg.model.generators.usps2mnist.width == 48 and cfg.model.generators.mnist2usps.width == 16
+    assert generators["usps2mnist"].net[1].out_channels == 48 and generators["mnist2usps"].net[1].out_channels == 16
+    # both follow the report's network in everything but their widths (the report's: 32)
     report = make_config("model=cyclegan_report", "data=mnist_usps").model.generators
-    assert dict(cfg.model.generators.usps2mnist) == dict(report.usps2mnist)
+    assert {**cfg.model.generators.usps2mnist, "width": 32} == dict(report.usps2mnist)
     assert {**cfg.model.generators.mnist2usps, "width": 32} == dict(report.mnist2usps)
     # and only USPS, the domain with 7,291 training digits, is jittered
     assert set(instantiate(cfg.model).source_augment) == {"usps"}
