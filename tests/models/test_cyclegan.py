@@ -432,8 +432,8 @@ def test_headline_translates_usps_wider_than_the_report_and_mnist_at_half(make_c
     assert generators["usps2mnist"].net[1].out_channels == 48 and generators["mnist2usps"].net[1].out_channels == 16
     # both follow the report's network in everything but their widths (the report's: 32)
     report = make_config("model=cyclegan_report", "data=mnist_usps").model.generators
-    assert {**cfg.model.generators.usps2mnist, "width": 32} == dict(report.usps2mnist)
-    assert {**cfg.model.generators.mnist2usps, "width": 32} == dict(report.mnist2usps)
+    for name in ("usps2mnist", "mnist2usps"):
+        assert {**cfg.model.generators[name], "width": 32} == dict(report[name])
     # and only USPS, the domain with 7,291 training digits, is jittered
     assert set(instantiate(cfg.model).source_augment) == {"usps"}
 
