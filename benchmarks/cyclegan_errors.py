@@ -27,7 +27,7 @@ from hydra.utils import instantiate
 from ganzoo.checkpoint import load_model
 from ganzoo.metrics import load_digit_classifier
 from ganzoo.metrics.digits import to_digit_input
-from ganzoo.models.cyclegan import teacher_path
+from ganzoo.models.cyclegan import load_teacher
 
 
 @torch.no_grad()
@@ -81,9 +81,9 @@ def main() -> None:
     if not {d for d, _ in judges} <= set(model.domains):
         parser.error(f"--judge names the model's domains, {list(model.domains)}; got {sorted(d for d, _ in judges)}")
     teacher_files = {d: d for d in model.domains} | dict(config["model"].get("semantic_teachers") or {})
-    teacher = {d: load_digit_classifier(teacher_path(teacher_files[d])) for d in model.domains}
+    teacher = {d: load_teacher(teacher_files[d]) for d in model.domains}
     labeller_files = dict(config["model"].get("semantic_labellers") or {})
-    labeller = teacher | {d: load_digit_classifier(teacher_path(path)) for d, path in labeller_files.items()}
+    labeller = teacher | {d: load_teacher(paths) for d, paths in labeller_files.items()}
     metric = {d: load_digit_classifier(d) for d in model.domains}
     judge = [(d, Path(path).stem, load_digit_classifier(path)) for d, path in judges]
     data = instantiate(config["data"])

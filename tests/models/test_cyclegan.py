@@ -400,6 +400,39 @@ def test_a_labeller_takes_over_labelling_one_domains_sources_and_the_teacher_sti
         cyclegan(nn.Identity(), nn.Identity(), semantic_labellers={"svhn": "mnist"})
 
 
+def test_a_list_of_labellers_labels_with_the_mean_of_their_logits():
+    from ganzoo.models.cyclegan import ClassifierEnsemble, load_teacher, teacher_path
+
+    x, y = torch.rand(6, 1, 28, 28) * 2 - 1, torch.rand(6, 1, 28, 28) * 2 - 1
+    teachers = {"mnist": "mnist", "usps": "usps"}
+    members = ["usps", "mnist", "usps_w64"]
+    model = cyclegan(
+        Scale(0.5),
+        Scale(-1),
+        semantic_weight=1.0,
+        semantic_teachers=teachers,
+        semantic_temperature=2.0,
+        semantic_labellers={"usps": members},
+    )
+    labeller = model.__dict__["labellers"]["usps"]
+    assert isinstance(labeller, ClassifierEnsemble) and not labeller.training
+    assert not any(p.requires_grad for p in labeller.parameters())
+    with torch.no_grad():
+        logits = [load_digit_classifier(teacher_path(m))(y) for m in members]
+        mean = (logits[0] + logits[1] + logits[2]) / 3
+        assert torch.allclose(labeller(y), mean, atol=1e-6)
+        # by hand: the MNIST teacher on F(y) against the ensemble's labels softened at tau = 2
+        p = torch.softmax(mean.double() / 2, 1)
+        q = torch.softmax(load_digit_classifier(teacher_path("mnist"))(to_digit_input(-y)).double() / 2, 1)
+    expected = 4 * (p * (p.log() - q.log())).sum(1).mean()
+    term = model.generator_terms({"mnist": x, "usps": y})["semantic/mnist"]
+    assert math.isclose(term.item(), expected.item(), rel_tol=1e-4)
+    # one member is that classifier; none is an error that says so
+    assert torch.allclose(load_teacher(["usps"])(y), logits[0], atol=1e-6)
+    with pytest.raises(ValueError, match="at least one member"):
+        load_teacher([])
+
+
 def test_semantic_term_needs_a_teacher_per_domain_and_a_nonnegative_weight():
     with pytest.raises(ValueError, match="semantic_teachers"):
         cyclegan(nn.Identity(), nn.Identity(), semantic_weight=1.0, semantic_teachers={"mnist": "mnist"})

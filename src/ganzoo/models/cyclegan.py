@@ -14,9 +14,9 @@ tau^2 KL(softmax(f_a(x_a) / tau) || softmax(f_b(G(x_a)) / tau)), so that a digit
 is asked to stay as ambiguous, rather than to become a confident copy of the teacher's first guess. A mapping
 ({target domain: tau}) softens the labels of one direction only: {usps: 2} for G's translations into USPS.
 A teacher has two jobs, labelling its domain's sources and reading the translations into its domain, and
-`semantic_labellers` ({domain: classifier}) gives the first job to another classifier: a strong USPS classifier
-labels USPS digits better for F, while the weaker shipped one keeps reading G's translations (a robust reader
-lets G make digits that look less like USPS).
+`semantic_labellers` ({domain: classifier, or a list of classifiers whose logits are averaged}) gives the first
+job to another classifier: a strong USPS classifier labels USPS digits better for F, while the weaker shipped one
+keeps reading G's translations (a robust reader lets G make digits that look less like USPS).
 With `source_augment` ({domain: {degrees, translate, scale}}: `AffineJitter`) the generator step jitters that
 domain's real images before any term sees them, so that the translator learns from more than the training digits
 at no extra cost (the labels of the semantic term are then the teacher's of the jittered images); the critics judge
@@ -65,6 +65,27 @@ def teacher_path(name_or_path: str) -> Path:
     return shipped if shipped.is_file() else Path(name_or_path).expanduser()
 
 
+class ClassifierEnsemble(nn.Module):
+    """Several classifiers as one: the mean of their logits (the normalised geometric mean of their probabilities).
+    Networks trained alike from other seeds err on different digits, so together they label more of them right."""
+
+    def __init__(self, members: Sequence[nn.Module]) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([member(x) for member in self.members]).mean(0)
+
+
+def load_teacher(names_or_paths: str | Sequence[str]) -> nn.Module:
+    """A frozen teacher or labeller in eval mode: a shipped name or a file, or a list of them as their ensemble."""
+    if isinstance(names_or_paths, str):
+        return load_digit_classifier(teacher_path(names_or_paths)).requires_grad_(False)
+    if not len(names_or_paths):
+        raise ValueError("A classifier ensemble needs at least one member; got an empty list.")
+    return ClassifierEnsemble([load_teacher(member) for member in names_or_paths]).eval()
+
+
 ADVERSARIAL_LOSSES = {
     "least_squares": (least_squares_critic_loss, least_squares_generator_loss),
     "bce": (discriminator_loss, generator_loss_nonsaturating),
@@ -92,9 +113,9 @@ class CycleGAN(AdversarialModule):
         identity_weight: float = 0.5,
         pool_size: int = 50,
         semantic_weight: float = 0.0,
-        semantic_teachers: Mapping[str, str] | None = None,
+        semantic_teachers: Mapping[str, str | Sequence[str]] | None = None,
         semantic_temperature: float | Mapping[str, float | None] | None = None,
-        semantic_labellers: Mapping[str, str] | None = None,
+        semantic_labellers: Mapping[str, str | Sequence[str]] | None = None,
         source_augment: Mapping[str, Mapping[str, float]] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -146,14 +167,10 @@ class CycleGAN(AdversarialModule):
             )
         # Frozen and outside the module tree (as the metrics are): never in checkpoints, optimizers or DDP.
         teachers = semantic_teachers if semantic_weight and semantic_teachers else {}
-        self.__dict__["teachers"] = {d: self.load_teacher(path) for d, path in teachers.items()}
-        # each domain's teacher labels its sources too, unless a labeller is named for it
-        own = {d: self.load_teacher(path) for d, path in (semantic_labellers or {}).items()} if teachers else {}
+        self.__dict__["teachers"] = {d: load_teacher(path) for d, path in teachers.items()}
+        # each domain's teacher labels its sources too, unless a labeller (or a list of them) is named for it
+        own = {d: load_teacher(paths) for d, paths in (semantic_labellers or {}).items()} if teachers else {}
         self.__dict__["labellers"] = self.__dict__["teachers"] | own
-
-    @staticmethod
-    def load_teacher(name_or_path: str) -> nn.Module:
-        return load_digit_classifier(teacher_path(name_or_path)).requires_grad_(False)
 
     def temperatures_by_domain(self, temperature: float | Mapping[str, float | None] | None) -> dict[str, float | None]:
         """The semantic term's temperature per target domain: one for both, or {domain: tau}; None is hard labels."""
