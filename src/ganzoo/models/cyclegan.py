@@ -67,7 +67,8 @@ def teacher_path(name_or_path: str) -> Path:
 
 class ClassifierEnsemble(nn.Module):
     """Several classifiers as one: the mean of their logits (the normalised geometric mean of their probabilities).
-    Networks trained alike from other seeds err on different digits, so together they label more of them right."""
+    Networks trained alike from other seeds err on partly different digits: four USPS w64 seeds label 99.45% of the
+    jittered USPS training digits right, one alone 99.29% (docs/cyclegan.md, "An ensemble of labellers")."""
 
     def __init__(self, members: Sequence[nn.Module]) -> None:
         super().__init__()
@@ -82,7 +83,10 @@ def load_teacher(names_or_paths: str | Sequence[str]) -> nn.Module:
     if isinstance(names_or_paths, str):
         return load_digit_classifier(teacher_path(names_or_paths)).requires_grad_(False)
     if not len(names_or_paths):
-        raise ValueError("A classifier ensemble needs at least one member; got an empty list.")
+        raise ValueError(
+            "A list in model.semantic_labellers or model.semantic_teachers is an ensemble and needs at least one "
+            "member (a shipped name such as usps_w64, or a file of `python -m ganzoo.classifier`); got []."
+        )
     return ClassifierEnsemble([load_teacher(member) for member in names_or_paths]).eval()
 
 
