@@ -417,13 +417,14 @@ def test_a_list_of_labellers_labels_with_the_mean_of_their_logits():
     labeller = model.__dict__["labellers"]["usps"]
     assert isinstance(labeller, ClassifierEnsemble) and not labeller.training
     assert not any(p.requires_grad for p in labeller.parameters())
+    nets = {m: load_digit_classifier(teacher_path(m)) for m in members}
     with torch.no_grad():
-        logits = [load_digit_classifier(teacher_path(m))(y) for m in members]
+        logits = [nets[m](y) for m in members]
         mean = (logits[0] + logits[1] + logits[2]) / 3
         assert torch.allclose(labeller(y), mean, atol=1e-6)
         # by hand: the MNIST teacher on F(y) against the ensemble's labels softened at tau = 2
         p = torch.softmax(mean.double() / 2, 1)
-        q = torch.softmax(load_digit_classifier(teacher_path("mnist"))(to_digit_input(-y)).double() / 2, 1)
+        q = torch.softmax(nets["mnist"](to_digit_input(-y)).double() / 2, 1)
     expected = 4 * (p * (p.log() - q.log())).sum(1).mean()
     term = model.generator_terms({"mnist": x, "usps": y})["semantic/mnist"]
     assert math.isclose(term.item(), expected.item(), rel_tol=1e-4)
@@ -460,7 +461,8 @@ def test_default_trainer_runs_the_whole_learning_rate_schedule(make_config, mode
 
 def test_headline_translates_usps_wider_than_the_report_and_mnist_at_half(make_config):
     cfg = make_config("model=cyclegan", "data=mnist_usps")
-    generators = instantiate(cfg.model).generators
+    model = instantiate(cfg.model)
+    generators = model.generators
     assert cfg.model.generators.usps2mnist.width == 48 and cfg.model.generators.mnist2usps.width == 16
     assert generators["usps2mnist"].net[1].out_channels == 48 and generators["mnist2usps"].net[1].out_channels == 16
     # both follow the report's network in everything but their widths (the report's: 32)
@@ -468,7 +470,7 @@ def test_headline_translates_usps_wider_than_the_report_and_mnist_at_half(make_c
     for name in ("usps2mnist", "mnist2usps"):
         assert {**cfg.model.generators[name], "width": 32} == dict(report[name])
     # and only USPS, the domain with 7,291 training digits, is jittered
-    assert set(instantiate(cfg.model).source_augment) == {"usps"}
+    assert set(model.source_augment) == {"usps"}
 
 
 def test_headline_generators_learn_at_twice_the_reports_rate_and_its_critics_at_the_reports(make_config):
