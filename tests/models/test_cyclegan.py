@@ -471,6 +471,8 @@ def test_headline_translates_usps_wider_than_the_report_and_mnist_at_half(make_c
         assert {**cfg.model.generators[name], "width": 32} == dict(report[name])
     # and only USPS, the domain with 7,291 training digits, is jittered
     assert set(model.source_augment) == {"usps"}
+    # the run ends on a validation step, so its last accuracies and FIDs are those of the final weights
+    assert cfg.trainer.max_steps % cfg.metrics.every_n_steps == 0
 
 
 def test_headline_generators_learn_at_twice_the_reports_rate_and_its_critics_at_the_reports(make_config):
