@@ -446,6 +446,8 @@ def test_default_trainer_runs_the_whole_learning_rate_schedule(make_config, mode
     cfg = make_config(f"model={model}", "data=mnist_usps")
     steps, updates_per_side = cfg.trainer.max_steps, cfg.schedule.constant + cfg.schedule.decay
     assert cfg.trainer.max_epochs == -1 and steps == 2 * updates_per_side
+    # the run ends on a validation step, so its last accuracies and FIDs are those of the final weights
+    assert steps % cfg.metrics.every_n_steps == 0
     assert cfg.data.batch_size == cfg.schedule.batch_size
     module = instantiate(cfg.model)
     optimizers, schedulers = module.configure_optimizers()
@@ -471,8 +473,6 @@ def test_headline_translates_usps_wider_than_the_report_and_mnist_at_half(make_c
         assert {**cfg.model.generators[name], "width": 32} == dict(report[name])
     # and only USPS, the domain with 7,291 training digits, is jittered
     assert set(model.source_augment) == {"usps"}
-    # the run ends on a validation step, so its last accuracies and FIDs are those of the final weights
-    assert cfg.trainer.max_steps % cfg.metrics.every_n_steps == 0
 
 
 def test_headline_generators_learn_at_twice_the_reports_rate_and_its_critics_at_the_reports(make_config):
