@@ -10,9 +10,9 @@ accuracy on their own domain bounds what any translation can reach (val/acc_mnis
 import os
 
 import torch
-import torch.nn.functional as F
 
 from ganzoo.data import MNISTDataModule, USPSDataModule
+from ganzoo.data.frames import enlarge_centre, shrink_into_frame
 from ganzoo.metrics.digits import load_digit_classifier, to_digit_input
 
 
@@ -25,19 +25,6 @@ def test_set(datamodule: MNISTDataModule | USPSDataModule) -> tuple[torch.Tensor
 def accuracy(classifier: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
     predictions = torch.cat([classifier(to_digit_input(x)).argmax(1) for x in images.split(1000)])
     return float((predictions == labels).float().mean())
-
-
-def enlarge_centre(images: torch.Tensor, crop: int) -> torch.Tensor:
-    start = (images.shape[-1] - crop) // 2
-    centre = images[..., start : start + crop, start : start + crop]
-    return F.interpolate(centre, size=images.shape[-1], mode="bilinear", antialias=True)
-
-
-def shrink_into_frame(images: torch.Tensor, size: int) -> torch.Tensor:
-    side = images.shape[-1]
-    small = F.interpolate(images, size=size, mode="bilinear", antialias=True)
-    before = (side - size) // 2
-    return F.pad(small, (before, side - size - before) * 2, value=-1.0)
 
 
 def main() -> None:
