@@ -41,8 +41,8 @@ def mix_in(
     train_set: TensorDataset, other: ImageDataModule, to_frame: Callable[[torch.Tensor], torch.Tensor]
 ) -> TensorDataset:
     """This domain's training digits and another domain's, mapped into this one's frame: a USPS classifier trained on
-    USPS's 6,562 and MNIST's 60,000 reads the USPS test split better than one trained on USPS alone (docs/cyclegan.md,
-    "A USPS labeller that has seen MNIST")."""
+    USPS's 6,562 and MNIST's 60,000 reads the USPS test split at 97.96%, one trained on USPS alone at 97.5 to 97.7%
+    (docs/metrics.md)."""
     other.setup("fit")
     assert isinstance(other.train_set, TensorDataset)
     images, labels = train_set.tensors
