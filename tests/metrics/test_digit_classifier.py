@@ -82,9 +82,8 @@ def test_mix_in_adds_mnist_in_usps_frame_to_the_usps_training_split():
         cfg = compose("classifier", [f"paths.data_dir={DATA_DIR}", "data=usps", "mix_in=mnist_into_usps"])
     usps = instantiate(cfg.data)
     usps.setup("fit")
-    mixed = mix_in(usps.train_set, instantiate(cfg.mix_in.data), instantiate(cfg.mix_in.map))
     mnist = instantiate(cfg.mix_in.data)
-    mnist.setup("fit")
+    mixed = mix_in(usps.train_set, mnist, instantiate(cfg.mix_in.map))  # sets mnist up
     n = len(usps.train_set)
     images, labels = mixed.tensors
     assert n == 7291 - cfg.data.val_size and len(mixed) == n + 60000
