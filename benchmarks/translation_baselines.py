@@ -1,13 +1,17 @@
 """What a translation score means: the digit classifiers on untranslated and geometrically mapped test images.
 
-    GANZOO_DATA_DIR=... .venv/bin/python benchmarks/translation_baselines.py
+    GANZOO_DATA_DIR=... .venv/bin/python benchmarks/translation_baselines.py [--reader mnist=judge_mnist.pt ...]
 
 MNIST digits fill a 20x20 box inside 28x28, USPS digits fill their whole frame. Enlarging MNIST's centre and
 shrinking USPS into a padded frame are the fixed maps a learned translation must at least match; the classifiers'
 accuracy on their own domain bounds what any translation can reach (val/acc_mnist2usps, val/acc_usps2mnist).
+`--reader DOMAIN=PATH` reads the maps into that domain with another classifier as well, so that a translation read
+by an independent classifier (`benchmarks/cyclegan_errors.py --judge`) can be set against the maps read by the same one.
 """
 
+import argparse
 import os
+from pathlib import Path
 
 import torch
 
@@ -27,7 +31,21 @@ def accuracy(classifier: torch.nn.Module, images: torch.Tensor, labels: torch.Te
     return float((predictions == labels).float().mean())
 
 
+def fixed_maps(mnist: torch.Tensor, usps: torch.Tensor) -> dict[str, list[tuple[str, torch.Tensor]]]:
+    """Per target domain, each fixed map's name and the test images it makes."""
+    return {
+        "usps": [(f"MNIST->USPS centre {c}x{c} enlarged", enlarge_centre(mnist, c)) for c in (24, 22, 20, 18)],
+        "mnist": [(f"USPS->MNIST shrunk to {s}x{s}", shrink_into_frame(usps, s)) for s in (22, 20, 18)],
+    }
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reader", nargs="*", default=[], metavar="DOMAIN=PATH", help="more classifiers of a domain")
+    args = parser.parse_args()
+    extra = [item.split("=", 1) for item in args.reader]
+    if not all(len(r) == 2 and r[0] in ("mnist", "usps") for r in extra):
+        parser.error(f"--reader takes DOMAIN=PATH pairs, DOMAIN mnist or usps (mnist=judge.pt); got {args.reader}")
     root = os.environ.get("GANZOO_DATA_DIR", "data")
     mnist, mnist_labels = test_set(MNISTDataModule(data_dir=root, val_size=0))
     usps, usps_labels = test_set(USPSDataModule(data_dir=root, image_size=28, val_size=0))
@@ -36,12 +54,12 @@ def main() -> None:
     print(f"USPS classifier on USPS test:   {accuracy(on_usps, usps, usps_labels):.4f}")
     print(f"MNIST->USPS untranslated:       {accuracy(on_usps, mnist, mnist_labels):.4f}")
     print(f"USPS->MNIST untranslated:       {accuracy(on_mnist, usps, usps_labels):.4f}")
-    for crop in (24, 22, 20, 18):
-        score = accuracy(on_usps, enlarge_centre(mnist, crop), mnist_labels)
-        print(f"MNIST->USPS centre {crop}x{crop} enlarged: {score:.4f}")
-    for size in (22, 20, 18):
-        score = accuracy(on_mnist, shrink_into_frame(usps, size), usps_labels)
-        print(f"USPS->MNIST shrunk to {size}x{size}:     {score:.4f}")
+    maps, labels = fixed_maps(mnist, usps), {"usps": mnist_labels, "mnist": usps_labels}
+    readers = [("usps", "", on_usps), ("mnist", "", on_mnist)]
+    readers += [(domain, f", read by {Path(path).stem}", load_digit_classifier(path)) for domain, path in extra]
+    for domain, by, reader in readers:
+        for name, images in maps[domain]:
+            print(f"{name}{by}: {accuracy(reader, images, labels[domain]):.4f}")
 
 
 if __name__ == "__main__":
