@@ -31,6 +31,8 @@ SYNTHETIC_PAIR = [
     "data.domains.usps._target_=ganzoo.data.SyntheticDataModule",
     "+data.domains.usps.num_samples=40",
     "+data.domains.usps.seed=1",
+    "data.domains.mnist.val_size=12",
+    "data.domains.usps.val_size=5",
 ]
 
 

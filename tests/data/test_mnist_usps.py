@@ -61,8 +61,8 @@ def test_mid_epoch_resume_continues_the_same_pairs():
 def synthetic_pair(usps_size: int, batch_size: int = 8) -> UnpairedDataModule:
     return UnpairedDataModule(
         {
-            "mnist": SyntheticDataModule(num_samples=40, val_size=0, image_size=28, seed=0),
-            "usps": SyntheticDataModule(num_samples=24, val_size=0, image_size=usps_size, seed=1),
+            "mnist": SyntheticDataModule(num_samples=48, val_size=8, image_size=28, seed=0),
+            "usps": SyntheticDataModule(num_samples=30, val_size=6, image_size=usps_size, seed=1),
         },
         batch_size=batch_size,
         seed=0,
@@ -86,18 +86,39 @@ def test_batches_are_unpaired_pairs_of_each_domain_at_its_size(usps_size: int):
     assert torch.equal(drawn[drawn.flatten(1).sum(1).argsort()], usps[usps.flatten(1).sum(1).argsort()])
 
 
-def test_validation_and_test_are_each_domains_test_split_with_labels():
+def test_validation_is_held_out_of_each_domains_training_split_and_test_is_its_test_split():
     datamodule = synthetic_pair(14)
     datamodule.setup("fit")
-    for loaders in (datamodule.val_dataloader(), datamodule.test_dataloader()):
-        assert len(loaders) == 2
-        for loader, (name, domain) in zip(loaders, datamodule.domains.items(), strict=True):
-            images, labels = map(torch.cat, zip(*loader, strict=True))
-            expected_images, expected_labels = domain.load_split(train=False)
-            assert torch.equal(images, expected_images) and torch.equal(labels, expected_labels), name
+    for name, domain in datamodule.domains.items():
+        train_images, train_labels = domain.load_split(train=True)
+        order = torch.randperm(len(train_images), generator=torch.Generator().manual_seed(domain.seed))
+        held_out, kept = order[: domain.val_size], order[domain.val_size :]
+        test_images, test_labels = domain.load_split(train=False)
+        expected = {
+            "val": (train_images[held_out], train_labels[held_out]),
+            "test": (test_images, test_labels),
+        }
+        loaders = {"val": datamodule.val_dataloader(), "test": datamodule.test_dataloader()}
+        index = datamodule.names.index(name)
+        for split, (expected_images, expected_labels) in expected.items():
+            images, labels = map(torch.cat, zip(*loaders[split][index], strict=True))
+            assert torch.equal(images, expected_images) and torch.equal(labels, expected_labels), (name, split)
+        # training never sees a validation image
+        assert torch.equal(datamodule.train_sets[name].tensors[0], train_images[kept])
     fixed = datamodule.fixed_batch(3)
     assert fixed["usps"].shape == (3, 1, 14, 14)
-    assert torch.equal(fixed["mnist"], datamodule.domains["mnist"].load_split(train=False)[0][:3])
+    assert torch.equal(fixed["mnist"], datamodule.val_sets["mnist"].tensors[0][:3])
+
+
+def test_a_domain_without_a_validation_split_is_refused():
+    datamodule = UnpairedDataModule(
+        {
+            "mnist": SyntheticDataModule(num_samples=48, val_size=0, seed=0),
+            "usps": SyntheticDataModule(num_samples=30, val_size=6, seed=1),
+        }
+    )
+    with pytest.raises(ValueError, match=r"data.domains.mnist.val_size"):
+        datamodule.setup("fit")
 
 
 @requires_mnist
@@ -109,7 +130,8 @@ def test_real_mnist_usps_shapes_and_splits(make_config):
     cfg = make_config("model=cyclegan_asym", "data=mnist_usps", "data.batch_size=32")
     datamodule = instantiate(cfg.data)
     datamodule.setup("fit")
-    assert {d: len(s) for d, s in datamodule.train_sets.items()} == {"mnist": 60000, "usps": 7291}
+    assert {d: len(s) for d, s in datamodule.train_sets.items()} == {"mnist": 55000, "usps": 6562}
+    assert {d: len(s) for d, s in datamodule.val_sets.items()} == {"mnist": 5000, "usps": 729}
     assert {d: len(s) for d, s in datamodule.test_sets.items()} == {"mnist": 10000, "usps": 2007}
     x, y = next(iter(datamodule.train_dataloader()))
     assert x.shape == (32, 1, 28, 28) and y.shape == (32, 1, usps_size, usps_size)

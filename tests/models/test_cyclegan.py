@@ -224,6 +224,17 @@ def test_evaluate_reports_both_directions_of_a_checkpoint_over_the_whole_test_sp
             assert math.isclose(accuracy, expected, abs_tol=1e-6), (name, digit)
     assert math.isclose(report["acc"], sum(accuracies) / 2, abs_tol=1e-6)
     assert math.isclose(report["fid"], (report["fid_mnist2usps"] + report["fid_usps2mnist"]) / 2, rel_tol=1e-6)
+    # split=val reads the images held out of training, the split that validation during training reads
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        val = evaluate(
+            compose(config_name="evaluate", overrides=[*overrides, "split=val", "trainer.enable_progress_bar=false"])
+        )
+    assert val["split"] == "val" and val["num_real"] == 12 + 5
+    for source, target in (("mnist", "usps"), ("usps", "mnist")):
+        x, labels = datamodule.val_sets[source].tensors
+        with torch.no_grad():
+            predicted = load_digit_classifier(target)(to_digit_input(model.translate(x, source))).argmax(1)
+        assert math.isclose(val[f"acc_{source}2{target}"], float((predicted == labels).float().mean()), abs_tol=1e-6)
 
 
 @pytest.mark.slow
@@ -294,10 +305,10 @@ def test_short_fit_on_real_mnist_usps_lowers_the_cycle_loss_and_reports_accuraci
     cycle = _cycle_losses(Path(cfg.paths.output_dir))
     assert len(cycle) >= 19
     assert sum(cycle[-5:]) / 5 < 0.7 * sum(cycle[:3]) / 3, cycle
-    # the logged accuracies, recomputed by hand on the same 128 test images of each domain
+    # the logged accuracies, recomputed by hand on the same 128 validation images (held out of training) per domain
     datamodule = trainer.datamodule
     for source, target in (("mnist", "usps"), ("usps", "mnist")):
-        x, labels = (t[:128] for t in datamodule.test_sets[source].tensors)
+        x, labels = (t[:128] for t in datamodule.val_sets[source].tensors)
         classifier = load_digit_classifier(target)
         with torch.no_grad():
             predicted = classifier(to_digit_input(model.eval().translate(x, source))).argmax(1)

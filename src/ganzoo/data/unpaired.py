@@ -2,8 +2,9 @@
 
 A training batch is a pair (x_a, x_b) of images from domains a and b. Each domain is an endless stream of
 permutations, one per epoch of that domain, so every image appears once per pass over its own domain; a loader
-epoch covers the longer domain once and the shorter one keeps cycling. Validation and test read each domain's
-test split with its labels, one loader per domain, for translation accuracy.
+epoch covers the longer domain once and the shorter one keeps cycling. Validation reads each domain's held-out
+split (taken from its training split, seeded) and test each domain's test split, with labels, one loader per
+domain, for translation accuracy.
 """
 
 from collections.abc import Mapping
@@ -77,8 +78,8 @@ class UnpairedDataModule(LightningDataModule):
     """Two single-domain datamodules (e.g. MNIST and USPS), used for their splits only, trained unpaired.
 
     `domains` maps a name to its datamodule; the order is the order of images in a batch. Each domain trains on
-    its datamodule's train_set (the whole train split with val_size=0, as data=mnist_usps sets); validation and
-    test use each test split.
+    its datamodule's train_set, validates on its val_set (`val_size` images held out of the training split) and
+    tests on its test_set, so that choices made by validation never look at the test split.
     """
 
     def __init__(
@@ -112,6 +113,7 @@ class UnpairedDataModule(LightningDataModule):
         self.num_workers = num_workers
         self.seed = seed
         self.train_sets: dict[str, TensorDataset] = {}
+        self.val_sets: dict[str, TensorDataset] = {}
         self.test_sets: dict[str, TensorDataset] = {}
 
     @property
@@ -131,13 +133,16 @@ class UnpairedDataModule(LightningDataModule):
         if self.train_sets:
             return
         for name, datamodule in self.domains.items():
-            datamodule.setup(stage)  # with val_size=0 its train_set is the whole train split
-            if not isinstance(datamodule.train_set, TensorDataset) or not isinstance(
-                datamodule.test_set, TensorDataset
-            ):
+            datamodule.setup(stage)
+            splits = (datamodule.train_set, datamodule.val_set, datamodule.test_set)
+            if not all(isinstance(split, TensorDataset) for split in splits):
                 raise TypeError(f"Domain {name!r} must be an ImageDataModule holding TensorDatasets.")
-            self.train_sets[name] = datamodule.train_set
-            self.test_sets[name] = datamodule.test_set
+            if not len(datamodule.val_set):
+                raise ValueError(
+                    f"Domain {name!r} holds out no validation images (data.domains.{name}.val_size=0); validation "
+                    f"must not read the test split. Set data.domains.{name}.val_size to a positive number."
+                )
+            self.train_sets[name], self.val_sets[name], self.test_sets[name] = splits
 
     def _check_model(self) -> None:
         """Single-domain models would silently train on the first domain only: refuse them by name."""
@@ -160,23 +165,22 @@ class UnpairedDataModule(LightningDataModule):
     def _loader(self, dataset: Dataset, sampler: ResumableSampler, drop_last: bool) -> DataLoader:
         return resumable_loader(dataset, sampler, self.batch_size, self.num_workers, drop_last)
 
-    def _test_loaders(self) -> list[DataLoader]:
-        if not self.test_sets:
+    def _eval_loaders(self, sets: dict[str, TensorDataset]) -> list[DataLoader]:
+        """One loader per domain (dataloader_idx follows `names`), in order: (images, labels)."""
+        if not sets:
             raise RuntimeError("Call setup() before asking for a dataloader.")
         return [
-            self._loader(self.test_sets[n], ResumableSampler(len(self.test_sets[n]), shuffle=False, even=False), False)
-            for n in self.names
+            self._loader(sets[n], ResumableSampler(len(sets[n]), shuffle=False, even=False), False) for n in self.names
         ]
 
     def val_dataloader(self) -> list[DataLoader]:
-        """One loader per domain (dataloader_idx follows `names`) over its test split: (images, labels)."""
-        return self._test_loaders()
+        return self._eval_loaders(self.val_sets)
 
     def test_dataloader(self) -> list[DataLoader]:
-        return self._test_loaders()
+        return self._eval_loaders(self.test_sets)
 
     def fixed_batch(self, n: int) -> dict[str, torch.Tensor]:
-        """The first n test images of each domain: the same real images in every preview grid of a run."""
-        if not self.test_sets:
+        """The first n validation images of each domain: the same real images in every preview grid of a run."""
+        if not self.val_sets:
             self.setup()
-        return {name: self.test_sets[name].tensors[0][:n] for name in self.names}
+        return {name: self.val_sets[name].tensors[0][:n] for name in self.names}

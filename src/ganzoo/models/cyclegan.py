@@ -27,7 +27,7 @@ validation reports is not the teachers' own opinion (the headline's USPS labelle
 USPS metric classifier's widths, but it only labels USPS sources and never reads a translation).
 
 Batches are (x_a, x_b) from an UnpairedDataModule with the same domains. Validation translates each domain's
-test split and logs `val/acc_a2b`, `val/fid_a2b` (both directions) and their means `val/acc`, `val/fid`.
+held-out validation split and logs `val/acc_a2b`, `val/fid_a2b` (both directions) and their means `val/acc`, `val/fid`.
 """
 
 import logging
@@ -335,7 +335,7 @@ class CycleGAN(AdversarialModule):
         self.__dict__["_metrics"] = metrics
 
     def validation_step(self, batch: Sequence[torch.Tensor], batch_idx: int, dataloader_idx: int = 0) -> None:
-        """Loader i holds domain i's test split (images, labels): its real statistics once, then translations."""
+        """Loader i holds domain i's evaluation split (images, labels): its real statistics once, then translations."""
         metrics = self.metrics
         if metrics is None:
             return
