@@ -143,7 +143,7 @@ class AdversarialModule(LightningModule):
         self.build_ema()
         if self.metrics is not None:
             own_copies(self.metrics)
-        # Refused now, not at the first validation. Translation metrics draw nothing: they translate the evaluation splits.
+        # Refused now, not at the first validation. Translation metrics draw nothing: they translate real images.
         if isinstance(self.metrics, GenerativeMetrics) and self._trainer is not None:
             self.metrics.check_world_size(self.trainer.world_size)
 
