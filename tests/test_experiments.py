@@ -145,3 +145,17 @@ def test_experiment_composes_as_documented_and_takes_one_critic_step(make_config
     assert any(not torch.equal(a, b) for a, b in zip(critic, model.critic_parameters(), strict=True))
     assert all(torch.equal(a, b) for a, b in zip(generator, model.generator_parameters(), strict=True))
     assert torch.isfinite(trainer.callback_metrics["train/critic_loss"])
+
+
+@pytest.mark.parametrize("name", sorted(n for n in EXPERIMENTS if n.endswith("_fast")))
+def test_fast_preset_ends_by_itself_on_a_scored_step(make_config, name: str):
+    # A fast preset stops at its own max_steps, and its last validation reads the final weights: the figure a user
+    # sees at the end of `make train` is the figure of the model the run leaves behind.
+    cfg = make_config(f"experiment={name}", run="full")
+    assert cfg.trainer.max_steps > 0 and cfg.trainer.max_epochs == -1
+    assert cfg.trainer.max_steps % cfg.metrics.every_n_steps == 0, (cfg.trainer.max_steps, cfg.metrics.every_n_steps)
+
+
+def test_make_train_runs_the_dcgan_preset():
+    makefile = (config_dir().parent / "Makefile").read_text()
+    assert "experiment=dcgan_mnist_fast" in makefile.split("\ntrain:")[1].split("\n\n")[0]
