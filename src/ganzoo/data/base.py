@@ -90,14 +90,6 @@ class ImageDataModule(LightningDataModule):
         return self._loader(self.test_set, train=False)
 
 
-def not_found_error(name: str, folder: Path, files: list[str], reason: str, fix: str) -> DatasetNotFoundError:
-    return DatasetNotFoundError(
-        f"{name} was not found in {folder.resolve()}{reason}. Expected torchvision's files there: "
-        f"{', '.join(files)}. Point ganzoo at the folder that holds them with the environment variable "
-        f"GANZOO_DATA_DIR=/path/to/datasets or the override paths.data_dir=/path/to/datasets, or {fix}."
-    )
-
-
 class TorchvisionDataModule(ImageDataModule):
     """A dataset in torchvision's on-disk layout: the files that are there are used as they are; missing ones are
     downloaded by torchvision when `download` allows it and a server answers, else a clear error says what to do."""
@@ -115,7 +107,7 @@ class TorchvisionDataModule(ImageDataModule):
 
     def prepare_data(self) -> None:
         """Download the missing files, if any and if allowed. Lightning calls this on one process per node before
-        `setup`; `load_split` calls it too, for entry points that only call `setup`."""
+        `setup`; `require_files` calls it too, for entry points that call only `setup`."""
         missing = self.missing_files()
         if not missing or not self.download:
             return
@@ -139,7 +131,12 @@ class TorchvisionDataModule(ImageDataModule):
             raise self._not_found(reason, "let torchvision fetch them with data.download=true (needs internet)")
 
     def _not_found(self, reason: str, fix: str) -> DatasetNotFoundError:
-        return not_found_error(self.name, self.data_dir / self.folder, list(self.files), reason, fix)
+        """One paragraph: which folder, which files, and the ways to provide them."""
+        return DatasetNotFoundError(
+            f"{self.name} was not found in {(self.data_dir / self.folder).resolve()}{reason}. Expected torchvision's "
+            f"files there: {', '.join(self.files)}. Point ganzoo at the folder that holds them with the environment "
+            f"variable GANZOO_DATA_DIR=/path/to/datasets or the override paths.data_dir=/path/to/datasets, or {fix}."
+        )
 
     def load_split(self, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
         """torchvision's `data` (uint8, N x H x W) and `targets`, as MNIST and USPS keep them."""

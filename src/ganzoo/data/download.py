@@ -35,7 +35,7 @@ def _connect(address: tuple[str, int], timeout: float, answers: queue.SimpleQueu
         socket.create_connection(address, timeout=timeout).close()
         answers.put("")
     except OSError as error:
-        answers.put(f"{address[0]}:{address[1]}: {error}")
+        answers.put(f"{address[0]}:{address[1]} ({error})")
 
 
 def unreachable(urls: Sequence[str], timeout: float | None = None) -> str:
@@ -59,7 +59,7 @@ def unreachable(urls: Sequence[str], timeout: float | None = None) -> str:
         if not error:
             return ""
         errors.append(error)
-    return "; ".join(errors)
+    return "could not connect to " + " or ".join(errors)
 
 
 def fetch(download: Callable[[Path], None], root: Path, folder: str, files: Sequence[str], urls: Sequence[str]) -> None:
