@@ -9,7 +9,8 @@ scored by `ganzoo.evaluate` (10,000 samples against the MNIST test split, digit 
 benchmarks/results/time_to_quality.json and names already there are skipped (--force: measure again), so the
 whole set, which takes hours, can be measured a few names at a time. Then the table is printed, the plot
 docs/time_to_quality.png is drawn (digit FID against minutes, log scale, the runs with this --threads) and each
-run's final grid is copied to docs/samples/<name>.png; a tuning run (--label tune:...) does neither.
+run's final grid is copied to docs/samples/<name>.png. A trial of other settings (`--label tune:<name> --override
+key=value ...`) is stored too, but does neither.
 """
 
 import argparse
@@ -76,7 +77,7 @@ def measure(name: str, key: str, minutes: list[float], threads: int, extra: list
         marks[f"{minutes[-1]:g}"]["raw"] = {k: raw[k] for k in METRICS}
         print(f"  {name} at {minutes[-1]:g} min, raw weights: " + ", ".join(f"{k} {raw[k]:.4g}" for k in METRICS))
     grids = sorted((run / "samples").glob("step_*.png"))
-    if grids and not key.startswith("tune:"):  # tuning runs keep their grids in their run folders
+    if grids and not key.startswith("tune:"):  # a trial keeps its grids in its run folder
         (ROOT / "docs" / "samples").mkdir(parents=True, exist_ok=True)
         shutil.copy(grids[-1], ROOT / "docs" / "samples" / f"{key.replace(':', '_')}.png")
     return {
@@ -115,9 +116,6 @@ def plot(results: dict, threads: int, path: Path) -> None:
             continue
         minutes = sorted(r["marks"], key=float)
         ax.plot([float(m) for m in minutes], [r["marks"][m]["fid"] for m in minutes], marker="o", label=name)
-    for target, what in ((40, "every preset"), (15, "the best preset")):  # issue 11's 8-minute targets
-        ax.axhline(target, color="grey", linestyle=":", linewidth=1)
-        ax.annotate(f"target for {what}: {target}", (1, target), xytext=(2, 2), textcoords="offset points", fontsize=7)
     ax.set(xscale="log", yscale="log", xlabel="minutes of training (CPU)", ylabel="digit FID (10k samples)")
     ax.set_xticks([1, 2, 4, 8], labels=["1", "2", "4", "8"])
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
@@ -136,8 +134,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch threads of the training run")
     parser.add_argument("--force", action="store_true", help="measure names that already have results")
     parser.add_argument("--results", type=Path, default=RESULTS)
-    parser.add_argument("--override", action="append", default=[], help="extra ganzoo.train override (tuning)")
-    parser.add_argument("--label", help="store the result under this name (tuning runs with --override)")
+    parser.add_argument("--override", action="append", default=[], help="extra ganzoo.train override (a trial)")
+    parser.add_argument("--label", help="store the result under this name (tune:<name> for a trial)")
     args = parser.parse_args()
     results = json.loads(args.results.read_text()) if args.results.is_file() else {}
     print(f"training on {args.threads} thread(s), marks {args.minutes} min", flush=True)
@@ -147,13 +145,13 @@ def main() -> None:
             print(f"  {key}: measured already (--force to measure again)")
             continue
         measured = measure(name, key, args.minutes, args.threads, args.override)
-        # read again before writing: two tuning runs may share the file
+        # read again before writing: two runs of this script may share the file
         results = json.loads(args.results.read_text()) if args.results.is_file() else {}
         results[key] = measured
         args.results.parent.mkdir(parents=True, exist_ok=True)
         args.results.write_text(json.dumps(results, indent=1) + "\n")
     print(table(results))
-    if not (args.label or "").startswith("tune:"):  # a tuning run leaves the README's picture as it is
+    if not (args.label or "").startswith("tune:"):  # a trial leaves the plot as it is
         shown = {k: v for k, v in results.items() if not k.startswith("tune:")}
         plot(shown, args.threads, ROOT / "docs" / "time_to_quality.png")
 
