@@ -31,6 +31,7 @@ from ganzoo.config import (
     check_ddp_in_sweep,
     config_dir,
     instantiate_dict,
+    quote_paths,
 )
 from ganzoo.data import DatasetNotFoundError
 from ganzoo.metrics import GenerativeMetrics, InceptionWeightsError, build_metrics
@@ -230,5 +231,12 @@ def main(cfg: DictConfig) -> float | None:
     return objective(trainer, cfg.get("optimized_metric"))
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """`python -m ganzoo.train` and the `ganzoo-train` command: any checkpoint path unquoted
+    (ganzoo.config.quote_paths), then Hydra."""
+    sys.argv[1:] = quote_paths(sys.argv[1:])
     main()
+
+
+if __name__ == "__main__":
+    cli()
