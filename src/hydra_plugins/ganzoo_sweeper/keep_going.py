@@ -16,7 +16,7 @@ from hydra.core.utils import JobReturn, JobStatus
 from hydra.errors import CompactHydraException
 from hydra.plugins.launcher import Launcher
 
-from ganzoo.run_names import differing_keys
+from ganzoo import run_names
 
 
 class SweepFailedError(CompactHydraException):
@@ -86,6 +86,6 @@ class KeepGoingSweeper(BasicSweeper):
     def get_job_batch(self) -> Sequence[Sequence[str]]:
         """The next batch of jobs, each told the keys in which the sweep's jobs differ."""
         assert self.overrides is not None
-        keys = differing_keys([job for batch in self.overrides for job in batch])
+        keys = run_names.differing_keys([job for batch in self.overrides for job in batch])
         listed = ",".join(f"'{key}'" for key in keys)
         return [[*job, f"hydra.sweeper.differing_keys=[{listed}]"] for job in super().get_job_batch()]
