@@ -13,6 +13,7 @@ import base64
 import html
 import io
 import math
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -265,8 +266,10 @@ def write_report(paths: list[Path], out: Path) -> tuple[Path, Path]:
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    options = dict(a.split("=", 1) for a in args if "=" in a)
-    paths = [Path(a) for a in args if "=" not in a]
+    # out=...; a folder that exists is a path even when its name holds "=" (sweep folders of earlier versions)
+    is_option = [re.fullmatch(r"[A-Za-z_]+=.*", a) is not None and not Path(a).exists() for a in args]
+    options = dict(a.split("=", 1) for a, option in zip(args, is_option, strict=True) if option)
+    paths = [Path(a) for a, option in zip(args, is_option, strict=True) if not option]
     unknown = set(options) - {"out"}
     if not paths or unknown:
         extra = f" (unknown options: {sorted(unknown)})" if unknown else ""

@@ -20,7 +20,7 @@ from omegaconf import DictConfig
 from torchvision.utils import make_grid, save_image
 
 from ganzoo.checkpoint import load_model
-from ganzoo.config import config_dir
+from ganzoo.config import config_dir, quote_paths
 from ganzoo.data import DatasetNotFoundError, ImageDataModule, MNISTDataModule, SyntheticDataModule, USPSDataModule
 from ganzoo.models import AdversarialModule
 from ganzoo.utils import eval_mode
@@ -143,5 +143,11 @@ def main(cfg: DictConfig) -> None:
     print(f"{tuple(images.shape)} {images.dtype} {what} written to {out} (grid: {png})")
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """`python -m ganzoo.sample`: any checkpoint path unquoted (ganzoo.config.quote_paths), then Hydra."""
+    sys.argv[1:] = quote_paths(sys.argv[1:])
     main()
+
+
+if __name__ == "__main__":
+    cli()
