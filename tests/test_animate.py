@@ -48,9 +48,10 @@ def test_frames_are_the_grids_in_step_order(tmp_path, suffix, colour):
 
 
 def test_labelled_frames_hold_the_grid_under_their_step(tmp_path):
-    grids = write_grids(tmp_path / "run", colour=False)
-    main([str(tmp_path / "run")])  # default: <run>/samples.gif, labelled
-    shown, _ = frames(tmp_path / "run" / "samples.gif")
+    run = tmp_path / "0_model=dcgan"  # a job folder of a sweep: a path, not an option
+    grids = write_grids(run, colour=False)
+    main([str(run)])  # default: <run>/samples.gif, labelled
+    shown, _ = frames(run / "samples.gif")
     assert len(shown) == len(STEPS)
     band = shown[0].shape[0] - grids[0].shape[0]
     assert band > 8

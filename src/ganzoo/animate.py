@@ -75,8 +75,9 @@ def animate(run: Path, out: Path | None = None, fps: float = 4, label: bool = Tr
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    options = dict(a.split("=", 1) for a in args if "=" in a)
-    runs = [Path(a) for a in args if "=" not in a]
+    is_option = [a.partition("=")[0].isidentifier() and "=" in a and not Path(a).exists() for a in args]
+    options = dict(a.split("=", 1) for a, option in zip(args, is_option, strict=True) if option)
+    runs = [Path(a) for a, option in zip(args, is_option, strict=True) if not option]
     unknown = set(options) - {"out", "fps", "label"}
     if len(runs) != 1 or unknown:
         extra = f" (unknown options: {sorted(unknown)})" if unknown else ""

@@ -216,7 +216,8 @@ def plots(runs: list[Run]) -> list[tuple[str, str]]:
                     continue
                 drawn = True
                 steps, walls, values = zip(*run.curves[tag], strict=True)
-                xs = steps if x == "step" else [(t - walls[0]) / 60 for t in walls]
+                start = min(t for events in run.curves.values() for _, t, _ in events)  # the run's first event
+                xs = steps if x == "step" else [(t - start) / 60 for t in walls]
                 if tag.startswith("val/"):
                     ax.plot(xs, values, marker="." if len(xs) < 30 else None, **style)
                 else:
