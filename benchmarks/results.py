@@ -1,5 +1,5 @@
-"""docs/results.md from one command: every shipped fast preset and the CycleGAN headline, trained from scratch as a
-user types them, at several seeds, and scored on the test split.
+"""docs/results.md from one command: every shipped fast preset and the fast CycleGAN, trained from scratch as a user
+types them, at several seeds, and scored on the test split.
 
     GANZOO_DATA_DIR=... python benchmarks/results.py [--seeds 2] [--cyclegan-seeds 3] [--only NAME ...] [--redo]
 
@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PRESETS = {p.stem: [f"experiment={p.stem}"] for p in sorted((ROOT / "conf" / "experiment").glob("*_fast.yaml"))}
 TRANSLATION = {
-    # the headline: learns with both domains' labels, through its pretrained labellers (semantic consistency)
+    # learns with both domains' labels, through its pretrained labellers (semantic consistency)
     "cyclegan": ["model=cyclegan", "data=mnist_usps"],
     # the same configuration without the semantic term: no labels at all
     "cyclegan_no_labels": ["model=cyclegan", "data=mnist_usps", "model.semantic_weight=0"],
@@ -197,10 +197,10 @@ def page(results: dict, pictures: list[str]) -> str:
         "of the samples. Digit FID is not Inception FID: compare these only with each other.",
         *tables(results, PRESETS, GENERATION_METRICS),
         "## Translating digits: MNIST ↔ USPS",
-        "Accuracy: the target domain's digit classifier (not the labellers that the headline learns with) reads the "
-        "translation of every test image and is scored against the source image's label; FID between the "
-        "translations and the target domain's test images, on that classifier's features. The headline learns with "
-        "both domains' labels through its pretrained labellers (a semantic-consistency term, as in CyCADA); "
+        "Accuracy: the target domain's digit classifier (not the labellers that `model=cyclegan` learns with) "
+        "reads the translation of every test image and is scored against the source image's label; FID between the "
+        "translations and the target domain's test images, on that classifier's features. `model=cyclegan` learns "
+        "with both domains' labels through its pretrained labellers (a semantic-consistency term, as in CyCADA); "
         "`model.semantic_weight=0` is the same configuration without that term, which uses no labels.",
         *tables(results, TRANSLATION, TRANSLATION_METRICS),
         "## Sample grids",
