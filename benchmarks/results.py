@@ -37,6 +37,7 @@ TRANSLATION = {
 NAMES = {**PRESETS, **TRANSLATION}
 GENERATION_METRICS = ("fid", "is", "kid", "precision", "recall", "density", "coverage", "modes")
 TRANSLATION_METRICS = ("acc_mnist2usps", "acc_usps2mnist", "fid_mnist2usps", "fid_usps2mnist")
+ANIMATION_FRAMES = 12  # grids in the GIF, from the first to the last: a few hundred KB
 LIBRARIES = ("torch", "lightning", "torchmetrics", "hydra-core", "numpy")
 
 
@@ -226,7 +227,7 @@ def publish(results: dict, out: Path, animated: str | None) -> None:
         if run is not None and run.is_dir():
             shutil.copy(sample_grids(run)[-1][1], images / f"{name}.png")
             if name == animated:
-                animate(run, images / f"{name}.gif")
+                animate(run, images / f"{name}.gif", frames=ANIMATION_FRAMES)
     shown = [f"samples/{name}.png" for name in NAMES if f"{name}/seed_0" in results]
     if animated and f"{animated}/seed_0" in results:
         shown.append(f"samples/{animated}.gif")

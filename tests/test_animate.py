@@ -69,3 +69,13 @@ def test_a_folder_without_grids_is_refused_with_what_to_do(tmp_path):
     write_grids(tmp_path, colour=False)
     with pytest.raises(ValueError, match=r"\.gif or \.webp"):
         animate(tmp_path, tmp_path / "a.mp4")
+
+
+def test_frames_keeps_grids_spread_from_first_to_last(tmp_path):
+    grids = write_grids(tmp_path, colour=False)
+    shown, durations = frames(animate(tmp_path, tmp_path / "a.gif", label=False, frames=3))
+    assert len(shown) == 3 and len(durations) == 3
+    for frame, grid in zip(shown, [grids[0], grids[2], grids[3]], strict=True):
+        assert np.array_equal(frame, grid)
+    with pytest.raises(ValueError, match="frames >= 2"):
+        animate(tmp_path, frames=1)

@@ -1,9 +1,10 @@
-"""`python -m ganzoo.animate RUN_FOLDER [out=<run>/samples.gif] [fps=4] [label=true]`: a run's sample grids over
-training as one animation.
+"""`python -m ganzoo.animate RUN_FOLDER [out=<run>/samples.gif] [fps=4] [label=true] [frames=N]`: a run's sample
+grids over training as one animation.
 
 `SampleGrid` draws `samples/step_<N>.png` from one fixed latent batch every few hundred steps, so, played in step
 order, the same digits take shape. Each grid is one frame, held 1/fps seconds (the last one 2 seconds, so that the
-final result can be seen), with its step written above it (label=false: the grids alone). The file's suffix picks
+final result can be seen), with its step written above it (label=false: the grids alone); frames=N keeps N grids
+spread evenly from the first to the last, for a smaller file. The file's suffix picks
 the format: .gif, which every browser and Markdown viewer shows, or .webp, written lossless. Grey grids stay exact
 in both; colour grids keep 256 colours per frame in a GIF, and a GIF shows two equal grids in a row as one frame.
 """
@@ -59,18 +60,20 @@ def save_animation(frames: list[Image.Image], out: Path, durations: list[int]) -
     return out
 
 
-def animate(run: Path, out: Path | None = None, fps: float = 4, label: bool = True) -> Path:
+def animate(run: Path, out: Path | None = None, fps: float = 4, label: bool = True, frames: int | None = None) -> Path:
     """The animation of `run`'s sample grids (see the module's doc); returns its path."""
-    if fps <= 0:
-        raise ValueError(f"fps must be > 0, got {fps}.")
+    if fps <= 0 or (frames is not None and frames < 2):
+        raise ValueError(f"fps must be > 0 and frames >= 2, got {fps} and {frames}.")
     grids = sample_grids(run)
-    frames = []
+    if frames is not None and len(grids) > frames:
+        grids = [grids[round(i * (len(grids) - 1) / (frames - 1))] for i in range(frames)]
+    images = []
     for step, path in grids:
         with Image.open(path) as image:
             image.load()
-            frames.append(with_label(image, f"step {step}") if label else image.copy())
-    durations = [round(1000 / fps)] * (len(frames) - 1) + [LAST_FRAME_MS]
-    return save_animation(frames, out or run / "samples.gif", durations)
+            images.append(with_label(image, f"step {step}") if label else image.copy())
+    durations = [round(1000 / fps)] * (len(images) - 1) + [LAST_FRAME_MS]
+    return save_animation(images, out or run / "samples.gif", durations)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -78,17 +81,19 @@ def main(argv: list[str] | None = None) -> None:
     is_option = [a.partition("=")[0].isidentifier() and "=" in a and not Path(a).exists() for a in args]
     options = dict(a.split("=", 1) for a, option in zip(args, is_option, strict=True) if option)
     runs = [Path(a) for a, option in zip(args, is_option, strict=True) if not option]
-    unknown = set(options) - {"out", "fps", "label"}
+    unknown = set(options) - {"out", "fps", "label", "frames"}
     if len(runs) != 1 or unknown:
         extra = f" (unknown options: {sorted(unknown)})" if unknown else ""
-        sys.exit(f"usage: python -m ganzoo.animate RUN_FOLDER [out=<run>/samples.gif] [fps=4] [label=true]{extra}")
+        usage = "python -m ganzoo.animate RUN_FOLDER [out=<run>/samples.gif] [fps=4] [label=true] [frames=N]"
+        sys.exit(f"usage: {usage}{extra}")
     out = Path(options["out"]) if "out" in options else None
     label = options.get("label", "true").lower() not in ("false", "0", "no")
     try:
-        path = animate(runs[0], out, float(options.get("fps", 4)), label)
+        frames = int(options["frames"]) if "frames" in options else None
+        path = animate(runs[0], out, float(options.get("fps", 4)), label, frames)
     except (FileNotFoundError, ValueError) as error:
         sys.exit(str(error))
-    print(f"animation of {len(sample_grids(runs[0]))} sample grids: {path}")
+    print(f"animation of the sample grids of {runs[0]}: {path}")
 
 
 if __name__ == "__main__":
