@@ -181,8 +181,9 @@ def environment(results: dict) -> list[str]:
     ]
 
 
-def page(results: dict, pictures: list[str]) -> str:
-    """The Markdown page; `pictures`: paths of the sample grids (and animation) relative to the page."""
+def page(results: dict, pictures: list[str], figure: str | None = None) -> str:
+    """The Markdown page; `pictures`: paths of the sample grids (and animation), `figure`: the FID-against-minutes
+    plot, relative to the page."""
     parts = [
         "# Results",
         "Every figure on this page is written by `python benchmarks/results.py` (see its help for resuming and for "
@@ -197,6 +198,14 @@ def page(results: dict, pictures: list[str]) -> str:
         "where the preset keeps one) against the 10,000 test images; modes: digit classes that receive at least 5% "
         "of the samples. Digit FID is not Inception FID: compare these only with each other.",
         *tables(results, PRESETS, GENERATION_METRICS),
+        *(
+            [
+                f"The same runs during training (seed 0; 10,000 samples against the validation split):\n\n![digit FID "
+                f"against minutes of training, one line per preset]({figure})"
+            ]
+            if figure
+            else []
+        ),
         "## Translating digits: MNIST ↔ USPS",
         "Accuracy: the target domain's digit classifier (not the labellers that `model=cyclegan` learns with) "
         "reads the translation of every test image and is scored against the source image's label; FID between the "
@@ -214,6 +223,42 @@ def page(results: dict, pictures: list[str]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def plot_fid(results: dict, out: Path) -> bool:
+    """Digit FID during training (on the validation split) against minutes, seed 0 of each preset whose run folder
+    is on this machine, one line each; False (and no file written) when there is none."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
+    from ganzoo.events import read_scalar_events
+
+    figure, ax = plt.subplots(figsize=(6.5, 3.8))
+    drawn = False
+    for name in PRESETS:
+        record = results.get(f"{name}/seed_0")
+        run = ROOT / record["run"] if record else None
+        if run is None or not run.is_dir():
+            continue
+        events = read_scalar_events(run)
+        if events.get("val/fid"):
+            start = min(t for curve in events.values() for _, t, _ in curve)  # the run's first logged step
+            minutes, fids = zip(*[((t - start) / 60, v) for _, t, v in events["val/fid"]], strict=True)
+            ax.plot(minutes, fids, marker="o", label=name)
+            drawn = True
+    if drawn:
+        ax.set(yscale="log", xlabel="minutes of training", ylabel="digit FID, validation split")
+        ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))  # 10, 20, 50, 100, ...
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)  # beside the axes, not over the lines
+        figure.savefig(out, dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    return drawn
+
+
 def publish(results: dict, out: Path, animated: str | None) -> None:
     """Copy each name's seed-0 grid (and the animated name's GIF) to samples/ beside the page, then write the page.
     A run folder no longer on this machine keeps the picture that is there."""
@@ -228,10 +273,12 @@ def publish(results: dict, out: Path, animated: str | None) -> None:
             shutil.copy(sample_grids(run)[-1][1], images / f"{name}.png")
             if name == animated:
                 animate(run, images / f"{name}.gif", frames=ANIMATION_FRAMES)
+    plot_fid(results, out.parent / "results_fid.png")
     shown = [f"samples/{name}.png" for name in NAMES if f"{name}/seed_0" in results]
     if animated and f"{animated}/seed_0" in results:
         shown.append(f"samples/{animated}.gif")
-    out.write_text(page(results, [p for p in shown if (out.parent / p).is_file()]))
+    figure = "results_fid.png" if (out.parent / "results_fid.png").is_file() and results else None
+    out.write_text(page(results, [p for p in shown if (out.parent / p).is_file()], figure))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -57,6 +57,7 @@ def test_a_preset_runs_as_typed_and_lands_on_the_page(tmp_path, monkeypatch):
     with Image.open(tmp_path / "docs" / "samples" / "gan_mnist_fast.gif") as gif:
         assert sum(1 for _ in ImageSequence.Iterator(gif)) == len(grids)
     assert "(samples/gan_mnist_fast.png)" in page and "(samples/gan_mnist_fast.gif)" in page
+    assert "(results_fid.png)" in page and Image.open(tmp_path / "docs" / "results_fid.png").width > 300
     # run again: nothing is measured, and the page is the same
     monkeypatch.setattr(results, "measure", lambda *a: pytest.fail("measured a run that the JSON holds"))
     results.main([*args, *overrides, *files(tmp_path)])
