@@ -8,8 +8,7 @@ from typing import Any
 import torch
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
-
-from ganzoo.models import AdversarialModule
+from lightning.pytorch import LightningModule
 
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
@@ -83,12 +82,12 @@ def resume_overrides(saved: list[str], typed: list[str]) -> list[str]:
     return kept + list(typed)
 
 
-def load_model(path: str | Path) -> tuple[AdversarialModule, dict[str, Any]]:
+def load_model(path: str | Path) -> tuple[LightningModule, dict[str, Any]]:
     """The model in eval mode on the CPU, with its weights and counters, and the run config."""
     checkpoint = read_checkpoint(path)
     config = run_config(checkpoint)
     try:
-        model: AdversarialModule = instantiate(config["model"])
+        model: LightningModule = instantiate(config["model"])
     except InstantiationException as error:  # e.g. a setting that a later ganzoo renamed or removed
         reason = " ".join(str(error).split())  # Hydra's message spans lines; the error is one paragraph
         raise ValueError(

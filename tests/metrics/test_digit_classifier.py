@@ -2,13 +2,11 @@
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
-from hydra.utils import instantiate
 
 from conftest import DATA_DIR, requires_mnist, requires_usps
-from ganzoo.classifier import accuracy, augment, mix_in
-from ganzoo.config import config_dir
-from ganzoo.data import MNISTDataModule, SyntheticDataModule, USPSDataModule
+from ganzoo.augment import classifier_jitter
+from ganzoo.classifier import accuracy
+from ganzoo.data import MNISTDataModule, USPSDataModule
 from ganzoo.data.frames import enlarge_centre, shrink_into_frame
 from ganzoo.metrics import DigitExtractor, load_digit_classifier
 from ganzoo.metrics.digits import CLASSIFIERS, weights_path
@@ -60,7 +58,7 @@ def test_extractor_stays_in_eval_mode_and_runs_once_per_batch():
 def test_augmentation_keeps_the_background_and_moves_the_digit():
     image = -torch.ones(4, 1, 28, 28)
     image[:, :, 10:18, 12:16] = 1.0
-    warped = augment(image, torch.Generator().manual_seed(0))
+    warped = classifier_jitter(image, torch.Generator().manual_seed(0))
     assert warped.shape == image.shape
     assert torch.allclose(warped[:, :, :3, :], torch.tensor(-1.0), atol=1e-5)  # border stays background
     assert not torch.allclose(warped, image)
@@ -73,29 +71,3 @@ def test_fixed_maps_move_a_digit_between_the_frames():
     usps_like = torch.ones(2, 1, 28, 28)  # USPS's digits fill the frame
     shrunk = shrink_into_frame(usps_like, 20)
     assert torch.allclose(shrunk, mnist_like, atol=1e-5)
-
-
-@requires_mnist
-@requires_usps
-def test_mix_in_adds_mnist_in_usps_frame_to_the_usps_training_split():
-    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        cfg = compose("classifier", [f"paths.data_dir={DATA_DIR}", "data=usps", "mix_in=mnist_into_usps"])
-    usps = instantiate(cfg.data)
-    usps.setup("fit")
-    mnist = instantiate(cfg.mix_in.data)
-    mixed = mix_in(usps.train_set, mnist, instantiate(cfg.mix_in.map))  # sets mnist up
-    n = len(usps.train_set)
-    images, labels = mixed.tensors
-    assert n == 7291 - cfg.data.val_size and len(mixed) == n + 60000
-    assert torch.equal(images[:n], usps.train_set.tensors[0]) and torch.equal(labels[:n], usps.train_set.tensors[1])
-    # the MNIST part is its whole training split, each digit's centre 20x20 enlarged to the frame, labels kept
-    mnist_images, mnist_labels = mnist.train_set.tensors
-    assert torch.equal(images[n:], enlarge_centre(mnist_images, 20)) and torch.equal(labels[n:], mnist_labels)
-    assert images.shape[1:] == (1, 28, 28)
-
-
-def test_mix_in_says_what_to_fix_when_the_frames_differ():
-    usps_like = SyntheticDataModule(num_samples=64, image_size=16)
-    usps_like.setup("fit")
-    with pytest.raises(ValueError, match="same image_size and channels"):
-        mix_in(usps_like.train_set, SyntheticDataModule(num_samples=64, image_size=28), lambda x: x)

@@ -13,7 +13,7 @@ from ganzoo.metrics import DigitExtractor, GenerativeMetrics
 from ganzoo.metrics.extractor import FeatureExtractor
 from ganzoo.metrics.generative import agreed
 from ganzoo.train import build
-from helpers import TINY, tensors_of
+from helpers import TINY, metrics_of, tensors_of
 
 # 512 synthetic images, 256 of them held out: enough real samples for a well-conditioned 128-d covariance.
 METRICS_RUN = [
@@ -52,13 +52,13 @@ def validate(cfg) -> tuple[dict[str, float], dict[str, torch.Tensor]]:
     trainer, model, datamodule = build(cfg)
     model.generator = RandomImages(model.generator.latent_dim)
     trainer.validate(model, datamodule=datamodule, verbose=False)
-    return {k: float(v) for k, v in trainer.callback_metrics.items()}, tensors_of(model.metrics)
+    return {k: float(v) for k, v in trainer.callback_metrics.items()}, tensors_of(metrics_of(trainer))
 
 
 @pytest.mark.slow
 def test_fid_on_two_processes_equals_fid_on_one(make_config):
     one, _ = validate(make_config(*METRICS_RUN, "trainer=cpu", run="one"))
-    before = tensors_of(build(make_config(*METRICS_RUN, "trainer=ddp_cpu", run="fresh"))[1].metrics)
+    before = tensors_of(metrics_of(build(make_config(*METRICS_RUN, "trainer=ddp_cpu", run="fresh"))[0]))
     two, after = validate(make_config(*METRICS_RUN, "trainer=ddp_cpu", run="two"))
     assert one["val/fid"] > 0 and one["val/precision"] > 0 and one["val/recall"] > 0  # a non-degenerate case
     # every logged value of both runs in the message: a mismatch in modes or IS too means other samples.
