@@ -117,7 +117,15 @@ def test_digit_metrics_refuse_cifar10(make_config):
 
 
 def test_callbacks_compose_one_file_each_and_can_be_added_or_removed(make_config):
-    default = ["model_checkpoint", "sample_grid", "lr_monitor", "rich_progress_bar", "model_summary"]
+    default = [
+        "model_checkpoint",
+        "validation_metrics",
+        "stop_on_nonfinite",
+        "sample_grid",
+        "lr_monitor",
+        "rich_progress_bar",
+        "model_summary",
+    ]
     assert list(make_config().callbacks) == default
     added = make_config("callbacks=[default,best_checkpoint]")
     assert list(added.callbacks) == [*default, "best_checkpoint"]
@@ -133,3 +141,44 @@ def test_callbacks_compose_one_file_each_and_can_be_added_or_removed(make_config
         "rich_progress_bar",
     ]
     assert not make_config("callbacks=none").callbacks
+
+
+# Every metric a run logs, with the direction in which it improves (by its definition, not by ganzoo's rule).
+DIRECTIONS = {
+    "val/fid": "min",  # a distance between feature distributions
+    "val/kid": "min",
+    "val/is": "max",  # exp of a KL divergence: higher is more distinct, more confident classes
+    "val/modes": "max",  # classes that receive samples
+    "val/precision": "max",
+    "val/recall": "max",
+    "val/density": "max",
+    "val/coverage": "max",
+    "val/acc": "max",
+    "val/acc_mnist2usps": "max",
+    "val/acc_usps2mnist": "max",
+    "val/fid_mnist2usps": "min",
+    "val/fid_usps2mnist": "min",
+    "val/probe_acc": "max",
+    "val/reconstruction_error": "min",
+    "train/critic_loss": "min",
+    "train/generator_loss": "min",
+}
+
+
+@pytest.mark.parametrize(("metric", "direction"), sorted(DIRECTIONS.items()))
+def test_every_monitored_metric_improves_in_the_direction_that_checkpoints_and_sweeps_use(
+    make_config, metric, direction
+):
+    from ganzoo.config import objective_mode
+
+    assert objective_mode(metric) == direction
+    # and the best-checkpoint callback takes that mode when it monitors the metric
+    cfg = make_config("callbacks=[default,best_checkpoint]", f"optimized_metric={metric}")
+    assert cfg.callbacks.best_checkpoint.mode == direction
+
+
+def test_every_logged_metric_has_a_direction():
+    from ganzoo.metrics import LOGGED
+
+    stds = {"is_std", "kid_std"}  # spreads over subsets, never monitored
+    assert {f"val/{name}" for name in LOGGED if name not in stds} <= DIRECTIONS.keys()

@@ -52,7 +52,7 @@ EXPERIMENTS: dict[str, tuple[list[str], dict[str, object]]] = {
     ),
     "bigan_mnist": (
         [*TINY_DCGAN, "model.encoder.width=4", "model.critic.hidden=8"],
-        {"model._target_": "ganzoo.models.BiGAN", "model.loss": "wasserstein", "model.encoder.embedding_dim": 50},
+        {"model._target_": "ganzoo.models.BiGAN", "model.encoder.embedding_dim": 50},
     ),
     "wgan_gp_cifar10": (
         TINY_DCGAN,

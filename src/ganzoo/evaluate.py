@@ -20,7 +20,7 @@ from ganzoo.callbacks import ValidationMetrics
 from ganzoo.checkpoint import load_model
 from ganzoo.config import config_dir
 from ganzoo.data import DatasetNotFoundError
-from ganzoo.metrics import InceptionWeightsError
+from ganzoo.metrics import InceptionWeightsError, build_metrics
 from ganzoo.metrics.translation import TranslationMetrics
 from ganzoo.terminal import route_lightning_logs
 
@@ -33,10 +33,10 @@ def evaluate(cfg: DictConfig) -> dict:
     model.use_weights(cfg.weights)
     with open_dict(cfg):  # the run's own data settings, with this machine's data folder
         cfg.data = OmegaConf.merge(run["data"], cfg.get("data") or {})
-    measure = ValidationMetrics(cfg.get("metrics"), domains=run["model"].get("domains"))
-    metrics = measure.build()
+    metrics = build_metrics(cfg.get("metrics"))
     if metrics is None:
         raise ValueError("metrics=none leaves nothing to evaluate; choose metrics=digits or metrics=inception.")
+    measure = ValidationMetrics(metrics, domains=run["model"].get("domains"))
     datamodule = instantiate(cfg.data)
     datamodule.setup("validate")
     if cfg.split not in ("test", "val"):

@@ -19,13 +19,11 @@ from typing import Any
 
 import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
-from lightning.pytorch.utilities.model_helpers import is_overridden
 from torch import nn
 
 from ganzoo.metrics import LOGGED, GenerativeMetrics, build_metrics
 from ganzoo.metrics.probe import EncoderMetrics
 from ganzoo.metrics.translation import TranslationMetrics
-from ganzoo.models import AdversarialModule
 from ganzoo.utils import eval_mode
 
 log = logging.getLogger(__name__)
@@ -62,6 +60,7 @@ class ValidationMetrics(Callback):
             metrics if isinstance(metrics, GenerativeMetrics) else None
         )
         self.encoder_metrics: EncoderMetrics | None = None
+        self._every_n_steps: int | None = None
         # per direction, counts [true source label, predicted target class] of the last validation (ganzoo.evaluate)
         self.confusion: dict[str, torch.Tensor] | None = None
 
@@ -69,6 +68,8 @@ class ValidationMetrics(Callback):
         """The metrics, built once; building the extractor checks its weights, so a run calls this early."""
         if self.metrics is None and self.config:
             self.metrics = build_metrics(self.config)
+        if isinstance(self.metrics, GenerativeMetrics):
+            self._every_n_steps = self.metrics.every_n_steps
         if self.domains and isinstance(self.metrics, GenerativeMetrics):
             # the config's extractor decides FID features; accuracy always uses the digit classifiers
             self.metrics = TranslationMetrics.from_metrics(self.domains, self.metrics)
@@ -76,9 +77,9 @@ class ValidationMetrics(Callback):
 
     @property
     def every_n_steps(self) -> int | None:
-        """Steps between validations; None when nothing is measured."""
-        metrics = self.build()
-        return None if metrics is None else metrics.every_n_steps
+        """Steps between validations (`metrics.every_n_steps`); None when nothing is measured."""
+        self.build()
+        return self._every_n_steps
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
         self.domains = self.domains or getattr(pl_module, "domains", None)
@@ -88,7 +89,7 @@ class ValidationMetrics(Callback):
         own_copies(metrics)
         if isinstance(metrics, GenerativeMetrics):  # refused now, not at the first validation
             metrics.check_world_size(trainer.world_size)
-        if is_overridden("encode", pl_module, AdversarialModule):
+        if callable(getattr(pl_module, "encode", None)):
             self.encoder_metrics = EncoderMetrics()
 
     def on_validation_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:

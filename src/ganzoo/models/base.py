@@ -14,8 +14,9 @@ A subclass writes:
 It may override:
     - `critic_parameters` / `generator_parameters`, when a side has several networks (BiGAN, CycleGAN);
     - `after_critic_step`, e.g. WGAN's weight clipping;
-    - `latent`, `sample`, `preview`, and, for two-domain models, `translate(images, domain)` with `domains`, or, for
-      models with an encoder, `encode(images)`;
+    - `averaged_networks`, the networks EMA averages; mixing in `FakeReuse` (GAN, WGAN) allows `reuse_fakes`;
+    - `latent`, `sample`, `preview`, and, for two-domain models, `translate(images, domain)` with `domains`;
+    - models with an encoder add `encode(images)` and `decode(codes)` (BiGAN), which validation then probes;
     - `on_save_checkpoint` / `on_load_checkpoint`, calling `super()`, for state beyond the weights (CycleGAN's pools).
 Nothing else of the loop: checkpoints, validation metrics (`ganzoo.callbacks.ValidationMetrics`) and the stop at a
 non-finite loss (`ganzoo.callbacks.StopOnNonFinite`) are callbacks. With `ema={"decay": 0.999}` the networks named
@@ -213,10 +214,6 @@ class AdversarialModule(AveragedNetworks, LightningModule):
             f"{type(self).__name__} generates from noise and cannot translate images; translate=<domain> needs a "
             "two-domain model such as CycleGAN."
         )
-
-    def encode(self, images: torch.Tensor) -> torch.Tensor:
-        """Models with an encoder (BiGAN) map images in [-1, 1] to latent codes."""
-        raise NotImplementedError(f"{type(self).__name__} has no encoder.")
 
     def validation_step(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
         """Validation measures what the model makes through the API above: see `ganzoo.callbacks.ValidationMetrics`."""
