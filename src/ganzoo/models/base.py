@@ -34,12 +34,12 @@ import torch
 from lightning.pytorch import LightningModule
 from torch import nn
 
-from ganzoo.checkpoint import load_model
 from ganzoo.models.ema import AveragedNetworks
 from ganzoo.models.resume import (
     OptimizerFactory,
     continue_stream,
     load_state,
+    load_trained,
     retune_saved_optimizers,
     save_state,
 )
@@ -223,18 +223,8 @@ class AdversarialModule(AveragedNetworks, LightningModule):
     def load_from_checkpoint(  # type: ignore[override]
         cls, checkpoint_path: str | Path, map_location: Any = None, **kwargs: Any
     ) -> "AdversarialModule":
-        """The trained module, in eval mode, as Lightning users expect: `GAN.load_from_checkpoint(path)`. The
-        networks are objects built from the run config that every ganzoo checkpoint carries, not hyper-parameters
-        that Lightning could pass to `__init__`; so this rebuilds them from that config."""
-        if kwargs:
-            raise TypeError(
-                f"{cls.__name__}.load_from_checkpoint rebuilds the model from the run config in the checkpoint and "
-                f"takes no hyper-parameter overrides; got {sorted(kwargs)}."
-            )
-        model, _ = load_model(checkpoint_path)
-        if not isinstance(model, cls):
-            raise TypeError(f"{checkpoint_path} holds a {type(model).__name__}, not a {cls.__name__}.")
-        return model.to(map_location) if map_location is not None else model
+        """The trained module, in eval mode, as Lightning users expect: `GAN.load_from_checkpoint(path)`."""
+        return load_trained(cls, checkpoint_path, map_location, kwargs)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         save_state(self, checkpoint)

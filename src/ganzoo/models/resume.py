@@ -1,13 +1,16 @@
 """What a checkpoint holds beyond the weights, so that a resumed run continues exactly: the update counters, every
-rank's random streams, fakes kept between two steps, and the optimizers' states under newly configured rates."""
+rank's random streams, fakes kept between two steps, and the optimizers' states under newly configured rates; and
+the model rebuilt from a checkpoint alone."""
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from ganzoo.checkpoint import load_model
 from ganzoo.random_state import capture_global_rng, derived_seed
 
 log = logging.getLogger(__name__)
@@ -105,3 +108,17 @@ def continue_stream(saved: torch.Tensor | None, device: torch.device, rank: int)
             "reseeded from it, so the resumed run is deterministic but not bit-exact."
         )
     return generator
+
+
+def load_trained(cls: type, path: str | Path, map_location: Any, overrides: Mapping[str, Any]) -> Any:
+    """`cls.load_from_checkpoint`: the networks are objects built from the run config that every ganzoo checkpoint
+    carries, not hyper-parameters that Lightning could pass to `__init__`; so this rebuilds them from that config."""
+    if overrides:
+        raise TypeError(
+            f"{cls.__name__}.load_from_checkpoint rebuilds the model from the run config in the checkpoint and "
+            f"takes no hyper-parameter overrides; got {sorted(overrides)}."
+        )
+    model, _ = load_model(path)
+    if not isinstance(model, cls):
+        raise TypeError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}.")
+    return model.to(map_location) if map_location is not None else model
