@@ -5,6 +5,7 @@ import logging
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -16,7 +17,7 @@ from conftest import requires_mnist, requires_usps
 from ganzoo.checkpoint import load_model
 from ganzoo.config import config_dir
 from ganzoo.evaluate import evaluate
-from ganzoo.metrics import load_digit_classifier
+from ganzoo.metrics import DigitExtractor, load_digit_classifier
 from ganzoo.models.schedules import ConstantThenLinearDecay
 from ganzoo.nets.digits import to_digit_input
 from ganzoo.nets.teachers import teacher_path
@@ -124,8 +125,13 @@ def test_short_fit_updates_all_four_networks_and_logs_per_domain(make_config, ca
         for tag in ("critic_loss", "critic_real", "critic_fake", "generator_loss", "cycle_loss", "identity_loss"):
             assert math.isfinite(logged[f"train/{tag}/{d}"]), (tag, d)
     assert torch.isclose(logged["train/cycle_loss"], logged["train/cycle_loss/mnist"] + logged["train/cycle_loss/usps"])
-    for direction in ("mnist2usps", "usps2mnist"):
-        assert 0 <= logged[f"val/acc_{direction}"] <= 1 and math.isfinite(logged[f"val/fid_{direction}"])
+    for source, target in (("mnist", "usps"), ("usps", "mnist")):  # the final weights, on the held-out images
+        x, labels = trainer.datamodule.val_sets[source].tensors
+        with torch.no_grad():
+            predicted = load_digit_classifier(target)(to_digit_input(model.eval().translate(x, source))).argmax(1)
+        expected = float((predicted == labels).float().mean())
+        assert math.isclose(logged[f"val/acc_{source}2{target}"], expected, abs_tol=1e-6)
+        assert math.isfinite(logged[f"val/fid_{source}2{target}"])
     assert torch.isclose(logged["val/acc"], (logged["val/acc_mnist2usps"] + logged["val/acc_usps2mnist"]) / 2)
     assert cfg.optimized_metric == "val/acc"
     shown = f"step 8: acc_mnist2usps {float(logged['val/acc_mnist2usps']):.4g}, acc_usps2mnist"
@@ -191,6 +197,13 @@ def test_resume_from_last_checkpoint_is_exact_including_the_pools(make_config, j
     assert not torch.equal(half["generators.mnist2usps.net.1.weight"], b["generators.mnist2usps.net.1.weight"])
 
 
+def frechet(a: np.ndarray, b: np.ndarray) -> float:
+    """FID of two feature sets; tr sqrt(S_a S_b) as the sum of the square roots of its eigenvalues (few samples)."""
+    s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root = np.sqrt(np.linalg.eigvals(s_a @ s_b).astype(complex)).real.sum()
+    return float(((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2 * root)
+
+
 def test_evaluate_reports_both_directions_of_a_checkpoint_over_the_whole_test_splits(make_config, tmp_path: Path):
     cfg = make_config("model=cyclegan", *TINY_CYCLEGAN, *SYNTHETIC_PAIR, "metrics=none", "trainer.max_steps=2")
     train(cfg)
@@ -210,6 +223,12 @@ def test_evaluate_reports_both_directions_of_a_checkpoint_over_the_whole_test_sp
         predicted = logits.argmax(1)
         accuracies.append(float((predicted == labels).float().mean()))
         assert math.isclose(report[f"acc_{source}2{target}"], accuracies[-1], abs_tol=1e-6)
+        # FID of the translations into the target domain against its real test images, in its classifier's features
+        extractor = DigitExtractor(target)
+        with torch.no_grad():
+            real_features = extractor.extract(datamodule.test_sets[target].tensors[0])[0].double().numpy()
+            fake_features = extractor.extract(model.translate(x, source))[0].double().numpy()
+        assert report[f"fid_{source}2{target}"] == pytest.approx(frechet(real_features, fake_features), rel=1e-3)
         # the confusion matrix and per-digit accuracy, counted by hand
         name = f"{source}2{target}"
         counts = [[int(((labels == i) & (predicted == j)).sum()) for j in range(10)] for i in range(10)]
