@@ -9,6 +9,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch import nn
 
+from ganzoo.callbacks import ValidationMetrics
 from ganzoo.metrics import DigitExtractor, GenerativeMetrics
 from ganzoo.metrics.extractor import FeatureExtractor
 from ganzoo.metrics.generative import agreed
@@ -186,9 +187,10 @@ def test_fewer_generated_batches_than_processes_is_refused_with_the_fix():
 
 
 def test_a_run_whose_processes_cannot_each_draw_a_batch_is_refused_at_setup_not_at_its_first_validation(make_config):
-    _, model, _ = build(make_config(*METRICS_RUN, "metrics.num_samples=100", "metrics.batch_size=100", run="early"))
-    model._trainer = mock.Mock(world_size=2)  # what trainer=ddp_cpu hands the model
+    trainer, model, _ = build(
+        make_config(*METRICS_RUN, "metrics.num_samples=100", "metrics.batch_size=100", run="early")
+    )
+    callback = next(c for c in trainer.callbacks if isinstance(c, ValidationMetrics))
     with pytest.raises(ValueError, match=r"1 batches for 2 processes"):
-        model.setup("fit")
-    model._trainer = mock.Mock(world_size=1)
-    model.setup("fit")  # one process draws the one batch
+        callback.setup(mock.Mock(world_size=2), model, "fit")  # what trainer=ddp_cpu hands the callback
+    callback.setup(mock.Mock(world_size=1), model, "fit")  # one process draws the one batch
