@@ -1,12 +1,15 @@
 """The shipped digit classifiers: small files, and the promised accuracy on the real test splits."""
 
+import subprocess
+import sys
+
 import pytest
 import torch
 
 from conftest import DATA_DIR, requires_mnist, requires_usps
 from ganzoo.augment import classifier_jitter
 from ganzoo.classifier import accuracy
-from ganzoo.data import MNISTDataModule, USPSDataModule
+from ganzoo.data import MNISTDataModule, SyntheticDataModule, USPSDataModule
 from ganzoo.data.frames import enlarge_centre, shrink_into_frame
 from ganzoo.metrics import DigitExtractor, load_digit_classifier
 from ganzoo.metrics.digits import CLASSIFIERS, weights_path
@@ -71,3 +74,29 @@ def test_fixed_maps_move_a_digit_between_the_frames():
     usps_like = torch.ones(2, 1, 28, 28)  # USPS's digits fill the frame
     shrunk = shrink_into_frame(usps_like, 20)
     assert torch.allclose(shrunk, mnist_like, atol=1e-5)
+
+
+def test_classifier_command_trains_saves_and_reports_the_accuracy_of_what_it_saved(tmp_path):
+    out = tmp_path / "synthetic.pt"
+    args = [
+        "data=synthetic",
+        "data.num_samples=512",
+        "data.batch_size=32",
+        "epochs=2",
+        "widths=[4,8,8]",
+        f"out={out}",
+        f"hydra.run.dir={tmp_path / 'run'}",
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "ganzoo.classifier", *args], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    saved = torch.load(out, weights_only=True)
+    assert saved["arch"]["widths"] == [4, 8, 8] and saved["epochs"] == 2 and saved["dataset"] == "synthetic"
+    # the accuracies it records are those of the weights it wrote, on the splits of the same data
+    net = load_digit_classifier(out)
+    data = SyntheticDataModule(num_samples=512, val_size=64, batch_size=32, seed=0)  # conf/data/synthetic.yaml
+    data.setup("fit")
+    assert saved["val_accuracy"] == pytest.approx(accuracy(net, *data.val_set.tensors), abs=1e-9)
+    assert saved["test_accuracy"] == pytest.approx(accuracy(net, *data.test_set.tensors), abs=1e-9)
+    assert saved["test_accuracy"] > 0.5  # ten classes of random patterns: learnt, not guessed
