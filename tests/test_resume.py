@@ -154,6 +154,32 @@ def test_a_resume_may_change_the_learning_rate_and_trains_on_with_it(tmp_path: P
     assert trainer.global_step == 6
 
 
+def test_a_new_learning_rate_on_resume_rescales_the_schedule_and_keeps_the_optimizer_state(tmp_path: Path):
+    # CycleGAN's constant-then-linear schedule: 1 constant update, then 4 decaying ones, per side
+    common = [
+        "model=cyclegan",
+        *MODELS["cyclegan"],
+        "model.scheduler_critic.lr_lambda.constant=1",
+        "model.scheduler_critic.lr_lambda.decay=4",
+    ]
+    half = [*common, "trainer.max_steps=4"]  # 2 updates of each side
+    train(compose_config(tmp_path / "half", half), half)
+    last = tmp_path / "half" / "checkpoints" / "last.ckpt"
+    typed = [f"ckpt_path={last}", "trainer.max_steps=6", "model.optimizer_critic.lr=1e-4"]
+    trainer, module = train(resumed_config(tmp_path, "resumed", typed), typed)
+    critic, generator = trainer.optimizers
+    critic_schedule = trainer.lr_scheduler_configs[0]
+    factor = 1 - (3 - 1) / 4  # after 3 updates of each side
+    assert critic_schedule.scheduler.base_lrs == [1e-4] and critic.param_groups[0]["lr"] == pytest.approx(1e-4 * factor)
+    base = module.run_config["model"]["optimizer_generator"]["lr"]  # unchanged
+    assert generator.param_groups[0]["lr"] == pytest.approx(base * factor)
+    # Adam went on from its saved moments: 3 steps counted, not the 1 of a fresh optimizer
+    first = next(module.critics.parameters())
+    assert int(critic.state[first]["step"]) == 3
+    saved = torch.load(last, weights_only=False)["optimizer_states"][0]["state"][0]["step"]
+    assert int(saved) == 2
+
+
 def test_a_nonfinite_loss_checkpoint_resumes_with_a_lower_learning_rate(tmp_path: Path, monkeypatch):
     from ganzoo.models import gan
 
