@@ -19,6 +19,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # Without ARGS: the fast DCGAN preset, good digits within 10 minutes on 2 CPU cores.
 train: $(STAMP)

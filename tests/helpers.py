@@ -90,6 +90,13 @@ def fit_recording(cfg: Any) -> tuple[Trainer, LightningModule, list[str], Params
     return trainer, model, recorder.updates, before
 
 
+def metrics_of(trainer: Trainer) -> torch.nn.Module | None:
+    """The metrics that the run's ValidationMetrics callback measures with (None without one)."""
+    from ganzoo.callbacks import ValidationMetrics
+
+    return next((c.metrics for c in trainer.callbacks if isinstance(c, ValidationMetrics)), None)
+
+
 def tensors_of(metrics: torch.nn.Module) -> dict[str, torch.Tensor]:
     """Parameters, buffers and torchmetrics states (which are neither), by name."""
     found = dict(metrics.state_dict(keep_vars=True))

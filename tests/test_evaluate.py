@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
 from scipy import linalg
+from torchmetrics.image import InceptionScore
 
 from conftest import DATA_DIR, compose_config
 from ganzoo.checkpoint import load_model
@@ -15,6 +17,7 @@ from ganzoo.config import config_dir
 from ganzoo.data import SyntheticDataModule
 from ganzoo.evaluate import evaluate, table, weights_hash
 from ganzoo.metrics import DigitExtractor
+from ganzoo.random_state import seeded_cpu_stream
 from ganzoo.train import train
 from helpers import TINY
 
@@ -71,7 +74,17 @@ def test_evaluate_writes_metrics_json_with_the_fid_of_the_checkpoint(checkpoint,
         fake = torch.cat([model.sample(n, torch.Generator().manual_seed(7 + b)) for b, n in enumerate((128, 128, 44))])
         a, b = (extractor.extract(x)[0].double().numpy() for x in (real, fake))
     assert report["fid"] == pytest.approx(frechet(a, b), rel=1e-4)
-    assert 1.0 <= report["is"] <= 10.0 and 0 <= report["modes"] <= 10
+    # IS from the same logits by torchmetrics alone, its splits shuffled by the metrics' seed as evaluate does
+    with torch.no_grad():
+        logits = extractor.extract(fake)[1]
+    with seeded_cpu_stream(7):
+        reference = InceptionScore(feature=torch.nn.Identity(), splits=10)
+        reference.update(logits)
+        is_mean = float(reference.compute()[0])
+    assert report["is"] == pytest.approx(is_mean, rel=1e-5)
+    # modes: the digit classes that receive at least 5% of the samples, counted by hand
+    counts = torch.bincount(logits.argmax(1), minlength=10)
+    assert report["modes"] == int((counts >= 0.05 * len(logits)).sum())
 
 
 def test_evaluate_refuses_metrics_none(checkpoint, tmp_path):
@@ -87,6 +100,17 @@ def test_evaluations_of_other_splits_leave_their_own_files(checkpoint, tmp_path)
     assert test["written_to"] != val["written_to"]
     assert json.loads(Path(test["written_to"]).read_text())["split"] == "test"
     assert json.loads(Path(val["written_to"]).read_text())["split"] == "val"
+    # split=val reads the images held out of training: their number and their FID against the same 128 samples
+    model, run = load_model(checkpoint)
+    data = instantiate(run["data"])  # the run's data settings, its held-out size included
+    data.setup("fit")
+    held_out = data.val_set.tensors[0]
+    assert val["num_real"] == len(held_out) != test["num_real"]
+    extractor = DigitExtractor("mnist")
+    with torch.no_grad():
+        fake = model.sample(128, torch.Generator().manual_seed(0))
+        a, b = (extractor.extract(x)[0].double().numpy() for x in (held_out, fake))
+    assert val["fid"] == pytest.approx(frechet(a, b), rel=1e-4)
 
 
 def test_a_checkpoint_whose_model_config_no_longer_builds_is_refused_by_name(checkpoint, tmp_path):
@@ -95,4 +119,18 @@ def test_a_checkpoint_whose_model_config_no_longer_builds_is_refused_by_name(che
     old = tmp_path / "old.ckpt"
     torch.save(saved, old)
     with pytest.raises(ValueError, match=r"old\.ckpt no longer builds: .*dropped_option.* delete that key"):
+        load_model(old)
+
+
+def test_a_checkpoint_with_a_retired_setting_at_its_neutral_value_still_builds(checkpoint, tmp_path):
+    saved = torch.load(checkpoint, weights_only=False)
+    saved["ganzoo"]["config"]["model"] |= {"stop_on_nonfinite": True, "real_label": 1.0}  # as older runs saved them
+    old = tmp_path / "old.ckpt"
+    torch.save(saved, old)
+    model, config = load_model(old)
+    assert torch.equal(model.generator.project[0].weight, saved["state_dict"]["generator.project.0.weight"])
+    assert "real_label" not in config["model"] and "stop_on_nonfinite" not in config["model"]
+    saved["ganzoo"]["config"]["model"]["real_label"] = 0.9  # it trained otherwise: refused, by name
+    torch.save(saved, old)
+    with pytest.raises(ValueError, match=r"no longer builds: .*real_label"):
         load_model(old)

@@ -52,7 +52,7 @@ EXPERIMENTS: dict[str, tuple[list[str], dict[str, object]]] = {
     ),
     "bigan_mnist": (
         [*TINY_DCGAN, "model.encoder.width=4", "model.critic.hidden=8"],
-        {"model._target_": "ganzoo.models.BiGAN", "model.loss": "wasserstein", "model.encoder.embedding_dim": 50},
+        {"model._target_": "ganzoo.models.BiGAN", "model.encoder.embedding_dim": 50},
     ),
     "wgan_gp_cifar10": (
         TINY_DCGAN,
@@ -90,14 +90,12 @@ EXPERIMENTS.update(
             },
         ),
         "wgan_gp_mnist_fast": (
-            [*TINY_DCGAN[:2], "model.generator.latent_dim=16"],  # 6 noise entries beside the 10-way code
+            TINY_DCGAN,
             {
                 "model._target_": "ganzoo.models.WGANGP",
                 "model.n_critic": 1,
                 "model.penalty_every": 8,
                 "model.reuse_fakes": True,
-                "model.info_codes": 10,
-                "model.info_weight": 1.0,
                 **FAST,
             },
         ),

@@ -16,9 +16,10 @@ from lightning.pytorch import Callback
 
 import ganzoo.train
 from conftest import DATA_DIR, QUIET, compose_config
+from ganzoo.callbacks import NonFiniteLossError
 from ganzoo.checkpoint import read_checkpoint
 from ganzoo.config import config_dir
-from ganzoo.models import GAN, WGAN, AdversarialModule, NonFiniteLossError
+from ganzoo.models import GAN, WGAN, AdversarialModule
 from ganzoo.train import build, resume_config, saved_run, train
 from helpers import SMALL_DATA, SYNTHETIC_PAIR, TINY, TINY_CYCLEGAN
 
@@ -75,7 +76,6 @@ def test_n_straight_steps_equal_half_then_resume_then_half_for_every_model(tmp_p
         ("wgan", []),
         ("wgan_gp", []),
         ("wgan_gp", ["model.penalty_every=2"]),
-        ("wgan_gp", ["model.penalty_every=2", "model.info_codes=4"]),  # the kept latents carry the categories
     ],
 )
 def test_reuse_fakes_resumes_exactly_from_between_a_critic_step_and_the_generator_step(
@@ -152,6 +152,32 @@ def test_a_resume_may_change_the_learning_rate_and_trains_on_with_it(tmp_path: P
         == torch.load(last, weights_only=False)["optimizer_states"][1]["param_groups"][0]["lr"]
     )
     assert trainer.global_step == 6
+
+
+def test_a_new_learning_rate_on_resume_rescales_the_schedule_and_keeps_the_optimizer_state(tmp_path: Path):
+    # CycleGAN's constant-then-linear schedule: 1 constant update, then 4 decaying ones, per side
+    common = [
+        "model=cyclegan",
+        *MODELS["cyclegan"],
+        "model.scheduler_critic.lr_lambda.constant=1",
+        "model.scheduler_critic.lr_lambda.decay=4",
+    ]
+    half = [*common, "trainer.max_steps=4"]  # 2 updates of each side
+    train(compose_config(tmp_path / "half", half), half)
+    last = tmp_path / "half" / "checkpoints" / "last.ckpt"
+    typed = [f"ckpt_path={last}", "trainer.max_steps=6", "model.optimizer_critic.lr=1e-4"]
+    trainer, module = train(resumed_config(tmp_path, "resumed", typed), typed)
+    critic, generator = trainer.optimizers
+    critic_schedule = trainer.lr_scheduler_configs[0]
+    factor = 1 - (3 - 1) / 4  # after 3 updates of each side
+    assert critic_schedule.scheduler.base_lrs == [1e-4] and critic.param_groups[0]["lr"] == pytest.approx(1e-4 * factor)
+    base = module.run_config["model"]["optimizer_generator"]["lr"]  # unchanged
+    assert generator.param_groups[0]["lr"] == pytest.approx(base * factor)
+    # Adam went on from its saved moments: 3 steps counted, not the 1 of a fresh optimizer
+    first = next(module.critics.parameters())
+    assert int(critic.state[first]["step"]) == 3
+    saved = torch.load(last, weights_only=False)["optimizer_states"][0]["state"][0]["step"]
+    assert int(saved) == 2
 
 
 def test_a_nonfinite_loss_checkpoint_resumes_with_a_lower_learning_rate(tmp_path: Path, monkeypatch):

@@ -9,13 +9,13 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import compose_config
+from conftest import DATA_DIR, compose_config, requires_usps
 from ganzoo.checkpoint import load_model
-from ganzoo.data import SyntheticDataModule
+from ganzoo.data import SyntheticDataModule, USPSDataModule
 from ganzoo.models import GAN
 from ganzoo.sample import to_uint8, translate
 from ganzoo.train import train
-from helpers import TINY
+from helpers import SYNTHETIC_PAIR, TINY, TINY_CYCLEGAN
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +62,44 @@ def test_translate_maps_a_domain_test_split_and_keeps_its_labels(checkpoint):
     source, source_labels = SyntheticDataModule(num_samples=64).load_split(train=False)
     assert images.dtype == torch.uint8 and images.shape == source.shape
     assert torch.equal(images, to_uint8(-source)) and torch.equal(labels, source_labels)
+
+
+def run_sample(tmp_path: Path, *args: str) -> Path:
+    out = tmp_path / f"{len(list(tmp_path.glob('*.npz')))}.npz"
+    command = [sys.executable, "-m", "ganzoo.sample", *args, f"out={out}", f"hydra.run.dir={tmp_path / 'run'}"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out
+
+
+def test_weights_raw_samples_the_trained_generator_and_ema_its_average(tmp_path):
+    data = ["data=synthetic", "data.num_samples=128", "data.batch_size=16", "metrics=none", "trainer.max_steps=4"]
+    train(compose_config(tmp_path / "ema", [*TINY["dcgan"], *data, "model.ema.decay=0.5"]))
+    checkpoint = tmp_path / "ema" / "checkpoints" / "last.ckpt"
+    model, _ = load_model(checkpoint)
+    drawn = {}
+    for weights, network in (("raw", model.generator), ("ema", model.ema.average("generator"))):
+        out = run_sample(tmp_path, f"ckpt_path={checkpoint}", "n=20", "batch_size=16", f"weights={weights}")
+        drawn[weights] = np.load(out)["images"]
+        with torch.no_grad():  # batch b from seed b, through that network in eval mode
+            z = [model.latent(n, torch.Generator().manual_seed(b)) for b, n in enumerate((16, 4))]
+            expected = torch.cat([to_uint8(network(c)) for c in z])
+        assert np.array_equal(drawn[weights], expected.numpy()), weights
+    assert not np.array_equal(drawn["raw"], drawn["ema"])
+
+
+@requires_usps
+def test_translate_command_translates_the_usps_test_split_and_saves_its_labels(tmp_path):
+    cycle = ["model=cyclegan", *TINY_CYCLEGAN, *SYNTHETIC_PAIR, "metrics=none", "trainer.max_steps=2"]
+    train(compose_config(tmp_path / "cycle", cycle))
+    checkpoint = tmp_path / "cycle" / "checkpoints" / "last.ckpt"
+    out = run_sample(tmp_path, f"ckpt_path={checkpoint}", "translate=usps", f"data_dir={DATA_DIR}")
+    saved = np.load(out)
+    usps = USPSDataModule(data_dir=DATA_DIR)
+    usps.setup("test")
+    images, labels = usps.test_set.tensors
+    model, _ = load_model(checkpoint)
+    with torch.no_grad():
+        expected = to_uint8(model.translate(images, "usps"))  # the generator's average (model=cyclegan keeps one)
+    assert saved["images"].shape == (len(images), 1, 28, 28) and np.array_equal(saved["labels"], labels.numpy())
+    assert np.abs(saved["images"].astype(int) - expected.numpy().astype(int)).max() <= 1  # batches of 500 vs one

@@ -23,7 +23,7 @@ from ganzoo.run_names import sweep_subdir
 TINY = """# @package _global_
 defaults:
   - override /data: synthetic
-  - override /callbacks: none
+  - override /callbacks: [validation_metrics, stop_on_nonfinite]
 data: {num_samples: 64, val_size: 16, batch_size: 16}
 model:
   generator: {width: 4, latent_dim: 8}

@@ -9,10 +9,10 @@ import torch
 from lightning.pytorch import Callback
 
 from conftest import requires_mnist
+from ganzoo.callbacks import NonFiniteLossError
 from ganzoo.checkpoint import resume_changes
 from ganzoo.config import ConfigError
 from ganzoo.events import read_scalars
-from ganzoo.models import NonFiniteLossError
 from ganzoo.train import build, train
 from helpers import SMALL_DATA, TINY, fit_on_two_ranks, fit_recording
 
@@ -158,9 +158,7 @@ def test_nonfinite_loss_stops_with_step_and_checkpoint(make_config, monkeypatch)
     assert torch.load(saved, weights_only=False)["ganzoo"]["critic_updates"] == 1
 
     calls["n"] = 0
-    tolerant = make_config(
-        *TINY["dcgan"], *SMALL_DATA, "trainer.max_steps=4", "model.stop_on_nonfinite=false", run="on"
-    )
+    tolerant = make_config(*TINY["dcgan"], *SMALL_DATA, "trainer.max_steps=4", "~callbacks.stop_on_nonfinite", run="on")
     trainer, _ = train(tolerant)
     assert trainer.global_step == 4
 

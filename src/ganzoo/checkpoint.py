@@ -8,8 +8,7 @@ from typing import Any
 import torch
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
-
-from ganzoo.models import AdversarialModule
+from lightning.pytorch import LightningModule
 
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
@@ -27,11 +26,32 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
 
 
 def run_config(checkpoint: dict[str, Any]) -> dict[str, Any]:
-    """The resolved Hydra config of the run that wrote the checkpoint."""
+    """The resolved Hydra config of the run that wrote the checkpoint, without retired model settings."""
     config = checkpoint.get("ganzoo", {}).get("config")
     if not config:
         raise ValueError("This checkpoint holds no ganzoo run config; it was not written by `ganzoo.train`.")
+    if isinstance(config.get("model"), Mapping):
+        config = {**config, "model": without_retired(config["model"])}
     return config
+
+
+# Model settings that ganzoo dropped, with the values under which a run trained as it would without them: such a
+# checkpoint still builds and resumes. (stop_on_nonfinite became the callback `stop_on_nonfinite`.)
+RETIRED = {
+    "stop_on_nonfinite": (True, False),
+    "real_label": (1.0,),
+    "top_k": (None,),
+    "top_k_decay": (0.99,),
+    "penalty_at": ("interpolates",),
+    "info_codes": (0,),
+    "info_weight": (1.0,),
+    "loss": ("wasserstein",),
+    "adversarial_loss": ("least_squares",),
+}
+
+
+def without_retired(model: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in model.items() if not (k in RETIRED and v in RETIRED[k])}
 
 
 # Settings a resumed run may change: where the data lives and how it is read, not what is trained on what.
@@ -83,12 +103,12 @@ def resume_overrides(saved: list[str], typed: list[str]) -> list[str]:
     return kept + list(typed)
 
 
-def load_model(path: str | Path) -> tuple[AdversarialModule, dict[str, Any]]:
+def load_model(path: str | Path) -> tuple[LightningModule, dict[str, Any]]:
     """The model in eval mode on the CPU, with its weights and counters, and the run config."""
     checkpoint = read_checkpoint(path)
     config = run_config(checkpoint)
     try:
-        model: AdversarialModule = instantiate(config["model"])
+        model: LightningModule = instantiate(config["model"])
     except InstantiationException as error:  # e.g. a setting that a later ganzoo renamed or removed
         reason = " ".join(str(error).split())  # Hydra's message spans lines; the error is one paragraph
         raise ValueError(

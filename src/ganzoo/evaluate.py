@@ -16,6 +16,7 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from ganzoo.callbacks import ValidationMetrics
 from ganzoo.checkpoint import load_model
 from ganzoo.config import config_dir, quote_paths
 from ganzoo.data import DatasetNotFoundError
@@ -35,13 +36,13 @@ def evaluate(cfg: DictConfig) -> dict:
     metrics = build_metrics(cfg.get("metrics"))
     if metrics is None:
         raise ValueError("metrics=none leaves nothing to evaluate; choose metrics=digits or metrics=inception.")
-    model.attach_metrics(metrics)
+    measure = ValidationMetrics(metrics, domains=run["model"].get("domains"))
     datamodule = instantiate(cfg.data)
     datamodule.setup("validate")
     if cfg.split not in ("test", "val"):
         raise ValueError(f"split must be test or val, got {cfg.split!r}.")
     loader = datamodule.test_dataloader() if cfg.split == "test" else datamodule.val_dataloader()
-    trainer = instantiate(cfg.trainer)
+    trainer = instantiate(cfg.trainer, callbacks=[measure])
     trainer.validate(model, dataloaders=loader, verbose=False)
     values = {k.removeprefix("val/"): float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
     path = Path(cfg.ckpt_path).expanduser()
@@ -56,11 +57,11 @@ def evaluate(cfg: DictConfig) -> dict:
         "weights": "ema" if model.ema is not None and model.weights == "ema" else "raw",
         # two-domain data (CycleGAN) gives one loader per domain, and every real image is translated once
         "num_real": num_real,
-        "num_samples": num_real if isinstance(model.metrics, TranslationMetrics) else metrics.num_samples,
+        "num_samples": num_real if isinstance(measure.metrics, TranslationMetrics) else metrics.num_samples,
         **values,
     }
-    if isinstance(model.metrics, TranslationMetrics):
-        report.update(per_class(model.confusion))
+    if measure.confusion is not None:
+        report.update(per_class(measure.confusion))
     out = report_path(cfg, report)
     out.write_text(json.dumps(report, indent=2) + "\n")
     report["written_to"] = str(out)

@@ -16,6 +16,7 @@ from lightning.pytorch.callbacks import ProgressBar as ProgressBarBase
 from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
+from ganzoo.callbacks import NonFiniteLossError, ValidationMetrics
 from ganzoo.checkpoint import (
     is_optimizer_setting,
     override_key,
@@ -34,8 +35,7 @@ from ganzoo.config import (
     quote_paths,
 )
 from ganzoo.data import DatasetNotFoundError
-from ganzoo.metrics import GenerativeMetrics, InceptionWeightsError, build_metrics
-from ganzoo.models import NonFiniteLossError
+from ganzoo.metrics import InceptionWeightsError
 from ganzoo.tensorboard import write_run_summary
 from ganzoo.terminal import route_lightning_logs, show_config
 from ganzoo.validate import check_config
@@ -46,14 +46,15 @@ log = logging.getLogger(__name__)
 def build(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule, pl.LightningDataModule]:
     """Seed, then instantiate the datamodule, model, loggers, callbacks and trainer the config names."""
     pl.seed_everything(cfg.seed, workers=True)
-    metrics = build_metrics(cfg.get("metrics"))  # first, so that missing metric weights stop the run at once
+    callbacks = instantiate_dict(cfg.get("callbacks"))
+    metrics = next((c for c in callbacks if isinstance(c, ValidationMetrics)), None)
+    if metrics is not None:
+        metrics.build()  # first, so that missing metric weights stop the run at once
     datamodule = instantiate(cfg.data)
     model = build_model(cfg.model)
     model.run_config = OmegaConf.to_container(cfg, resolve=True)
-    model.attach_metrics(metrics)
     allow_mlflow_file_store(cfg.get("logger"))
     loggers = instantiate_dict(cfg.get("logger"))
-    callbacks = instantiate_dict(cfg.get("callbacks"))
     if not cfg.trainer.get("enable_progress_bar", True):  # Lightning refuses a bar callback with the bar off
         callbacks = [c for c in callbacks if not isinstance(c, ProgressBarBase)]
     trainer = instantiate(
@@ -183,10 +184,10 @@ def train(cfg: DictConfig, overrides: list[str] | None = None) -> tuple[pl.Train
     return trainer, model
 
 
-def validation_schedule(metrics: GenerativeMetrics | None) -> dict:
+def validation_schedule(metrics: ValidationMetrics | None) -> dict:
     """Validate every `metrics.every_n_steps` training batches (= steps), counted over epochs; never without
     metrics, since validation is where they run."""
-    if metrics is None:
+    if metrics is None or metrics.every_n_steps is None:
         return {"limit_val_batches": 0}
     return {"val_check_interval": metrics.every_n_steps, "check_val_every_n_epoch": None}
 

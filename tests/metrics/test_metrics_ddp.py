@@ -9,11 +9,12 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch import nn
 
+from ganzoo.callbacks import ValidationMetrics
 from ganzoo.metrics import DigitExtractor, GenerativeMetrics
 from ganzoo.metrics.extractor import FeatureExtractor
 from ganzoo.metrics.generative import agreed
 from ganzoo.train import build
-from helpers import TINY, tensors_of
+from helpers import TINY, metrics_of, tensors_of
 
 # 512 synthetic images, 256 of them held out: enough real samples for a well-conditioned 128-d covariance.
 METRICS_RUN = [
@@ -52,13 +53,13 @@ def validate(cfg) -> tuple[dict[str, float], dict[str, torch.Tensor]]:
     trainer, model, datamodule = build(cfg)
     model.generator = RandomImages(model.generator.latent_dim)
     trainer.validate(model, datamodule=datamodule, verbose=False)
-    return {k: float(v) for k, v in trainer.callback_metrics.items()}, tensors_of(model.metrics)
+    return {k: float(v) for k, v in trainer.callback_metrics.items()}, tensors_of(metrics_of(trainer))
 
 
 @pytest.mark.slow
 def test_fid_on_two_processes_equals_fid_on_one(make_config):
     one, _ = validate(make_config(*METRICS_RUN, "trainer=cpu", run="one"))
-    before = tensors_of(build(make_config(*METRICS_RUN, "trainer=ddp_cpu", run="fresh"))[1].metrics)
+    before = tensors_of(metrics_of(build(make_config(*METRICS_RUN, "trainer=ddp_cpu", run="fresh"))[0]))
     two, after = validate(make_config(*METRICS_RUN, "trainer=ddp_cpu", run="two"))
     assert one["val/fid"] > 0 and one["val/precision"] > 0 and one["val/recall"] > 0  # a non-degenerate case
     # every logged value of both runs in the message: a mismatch in modes or IS too means other samples.
@@ -186,9 +187,10 @@ def test_fewer_generated_batches_than_processes_is_refused_with_the_fix():
 
 
 def test_a_run_whose_processes_cannot_each_draw_a_batch_is_refused_at_setup_not_at_its_first_validation(make_config):
-    _, model, _ = build(make_config(*METRICS_RUN, "metrics.num_samples=100", "metrics.batch_size=100", run="early"))
-    model._trainer = mock.Mock(world_size=2)  # what trainer=ddp_cpu hands the model
+    trainer, model, _ = build(
+        make_config(*METRICS_RUN, "metrics.num_samples=100", "metrics.batch_size=100", run="early")
+    )
+    callback = next(c for c in trainer.callbacks if isinstance(c, ValidationMetrics))
     with pytest.raises(ValueError, match=r"1 batches for 2 processes"):
-        model.setup("fit")
-    model._trainer = mock.Mock(world_size=1)
-    model.setup("fit")  # one process draws the one batch
+        callback.setup(mock.Mock(world_size=2), model, "fit")  # what trainer=ddp_cpu hands the callback
+    callback.setup(mock.Mock(world_size=1), model, "fit")  # one process draws the one batch

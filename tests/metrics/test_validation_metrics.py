@@ -7,7 +7,7 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from ganzoo.train import build, objective, train
-from helpers import TINY
+from helpers import TINY, metrics_of
 
 RUN = [
     *TINY["dcgan"],
@@ -34,8 +34,9 @@ def test_val_metrics_reach_tensorboard_every_n_steps_and_training_is_unchanged(m
     with_metrics = make_config(*RUN, run="metrics")
     trainer, model, datamodule = build(with_metrics)
     real_updates = []
-    original = model.metrics.update
-    model.metrics.update = lambda images, real: (real_updates.append(real), original(images, real))[1]
+    metrics = metrics_of(trainer)
+    original = metrics.update
+    metrics.update = lambda images, real: (real_updates.append(real), original(images, real))[1]
     trainer.fit(model, datamodule=datamodule)
     logged = scalars(Path(with_metrics.paths.output_dir))
     for tag in ("val/fid", "val/is", "val/kid", "val/modes"):
@@ -59,8 +60,8 @@ def test_val_metrics_reach_tensorboard_every_n_steps_and_training_is_unchanged(m
 def test_metrics_none_means_no_validation_and_no_default_objective(make_config):
     cfg = make_config(*[o for o in RUN if not o.startswith("metrics.")], "metrics=none")
     assert cfg.optimized_metric is None
-    trainer, model = train(cfg)
-    assert model.metrics is None
+    trainer, _ = train(cfg)
+    assert metrics_of(trainer) is None
     assert not any(k.startswith("val/") for k in trainer.callback_metrics)
 
 

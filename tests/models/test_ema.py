@@ -185,7 +185,8 @@ CYCLE = [
     "model=cyclegan", *TINY_CYCLEGAN, "data=mnist_usps",
     "data.batch_size=16", "data.domains.mnist._target_=ganzoo.data.SyntheticDataModule",
     "+data.domains.mnist.num_samples=48", "data.domains.usps._target_=ganzoo.data.SyntheticDataModule",
-    "+data.domains.usps.num_samples=40", "+data.domains.usps.seed=1", "metrics=none",
+    "+data.domains.usps.num_samples=40", "+data.domains.usps.seed=1", "data.domains.mnist.val_size=8",
+    "data.domains.usps.val_size=5", "metrics=none",
 ]  # fmt: skip
 
 

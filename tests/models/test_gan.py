@@ -43,12 +43,6 @@ def test_the_hinge_critic_loss_is_used_when_chosen(make_config):
     assert not torch.allclose(loss, discriminator_loss(real, fake))
 
 
-def test_label_smoothing_is_used_when_chosen(make_config):
-    loss, real, fake, _ = _critic_loss_and_reference(make_config, "model.real_label=0.9")
-    assert torch.allclose(loss, discriminator_loss(real, fake, real_label=0.9), rtol=1e-6)
-    assert not torch.allclose(loss, discriminator_loss(real, fake))
-
-
 class GeneratorStepRecorder(Callback):
     """The latents of every training-mode generator forward, the critic after the first update, and the
     generator's weights and gradients right before the first generator update."""

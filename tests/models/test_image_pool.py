@@ -49,10 +49,10 @@ def test_returned_batch_keeps_shape_and_pool_never_holds_more_than_capacity():
         assert out.shape == (8, 1, 2, 2) and len(pool) == min(5, 8 * (step + 1))
 
 
-def test_zero_capacity_is_no_pool_and_state_round_trips():
+def test_a_pool_holds_at_least_one_image_and_its_state_round_trips():
     g = torch.Generator().manual_seed(2)
-    fresh = batch(0, 4)
-    assert ImagePool(0).query(fresh, g) is fresh
+    with pytest.raises(ValueError, match="pool_size must be a whole number >= 1"):
+        ImagePool(0)
     pool = ImagePool(6)
     pool.query(batch(0, 9), g)
     copy = ImagePool(6)

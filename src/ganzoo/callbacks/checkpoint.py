@@ -7,7 +7,7 @@ from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.utilities import rank_zero_info
 
-from ganzoo.models import NonFiniteLossError
+from ganzoo.callbacks.nonfinite import NonFiniteLossError
 
 
 class ResumableCheckpoint(ModelCheckpoint):

@@ -1,7 +1,5 @@
 """The fixed maps between MNIST's and USPS's frames: MNIST digits fill a 20x20 box inside 28x28, USPS digits their
-whole frame. They are the baselines a learned translation must beat (benchmarks/translation_baselines.py), and they
-bring one domain's training digits into the other's frame
-(`python -m ganzoo.classifier data=usps mix_in=mnist_into_usps`)."""
+whole frame. They are the baselines a learned translation must beat (benchmarks/translation_baselines.py)."""
 
 import torch
 import torch.nn.functional as F

@@ -99,8 +99,8 @@ class UnpairedDataModule(LightningDataModule):
         if data_dir is not None:  # one data root for both domains (ganzoo.evaluate sets it for this machine)
             for datamodule in self.domains.values():
                 datamodule.data_dir = Path(data_dir).expanduser()
-        # The first domain's shape, for configs that read data.channels / data.image_size (single-domain models
-        # then instantiate, and are refused by name when they start to fit).
+        # The first domain's shape, for configs that read data.channels / data.image_size (ganzoo.validate refuses a
+        # single-domain model on two-domain data before anything is built).
         first = next(iter(self.domains.values()))
         self.channels = first.channels if channels is None else channels
         self.image_size = first.image_size if image_size is None else image_size
@@ -129,7 +129,6 @@ class UnpairedDataModule(LightningDataModule):
             datamodule.prepare_data()
 
     def setup(self, stage: str | None = None) -> None:
-        self._check_model()
         if self.train_sets:
             return
         for name, datamodule in self.domains.items():
@@ -143,17 +142,6 @@ class UnpairedDataModule(LightningDataModule):
                     f"must not read the test split. Set data.domains.{name}.val_size to a positive number."
                 )
             self.train_sets[name], self.val_sets[name], self.test_sets[name] = splits
-
-    def _check_model(self) -> None:
-        """Single-domain models would silently train on the first domain only: refuse them by name."""
-        model = self.trainer.lightning_module if self.trainer is not None else None
-        if model is not None and tuple(getattr(model, "domains", ())) != self.names:
-            raise ValueError(
-                f"This datamodule yields unpaired ({', '.join(self.names)}) batches for two-domain translation "
-                f"models with domains {list(self.names)} (model=cyclegan or model=cyclegan_asym); "
-                f"{type(model).__name__} has domains {list(getattr(model, 'domains', []))}. "
-                "For a single-domain model choose data=mnist or data=usps."
-            )
 
     def train_dataloader(self) -> DataLoader:
         if not self.train_sets:

@@ -1,19 +1,13 @@
-"""The Goodfellow et al. (2014) objective, written on logits so that it never takes log(0); the hinge loss and
-the R1 penalty that fast presets may choose instead (docs/time_to_quality.md)."""
+"""The Goodfellow et al. (2014) objective, written on logits so that it never takes log(0); the hinge loss and the
+R1 penalty that fast presets may choose instead (docs/time_to_quality.md); the least-squares loss of CycleGAN."""
 
 import torch
 import torch.nn.functional as F
 
 
-def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, real_label: float = 1.0) -> torch.Tensor:
-    """-E[log D(x)] - E[log(1 - D(G(z)))]: the discriminator maximises the minimax value.
-
-    `real_label` < 1 is one-sided label smoothing (Salimans et al., 2016, sec. 3.4): real images are targets
-    `real_label` of a binary cross-entropy, so D is not rewarded for ever more confident scores on them; fakes
-    stay at 0 (smoothing them too would move D's optimum towards the fakes).
-    """
-    real = real_label * F.softplus(-real_logits) + (1 - real_label) * F.softplus(real_logits)
-    return real.mean() + F.softplus(fake_logits).mean()
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """-E[log D(x)] - E[log(1 - D(G(z)))]: the discriminator maximises the minimax value."""
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
 
 
 def generator_loss_minimax(fake_logits: torch.Tensor) -> torch.Tensor:
@@ -41,3 +35,15 @@ def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     require grad and `real_logits` be computed from it. The graph is kept, so the penalty trains the critic."""
     (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
     return grad.pow(2).flatten(1).sum(1).mean()
+
+
+def least_squares_critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """E[(D(y) - 1)^2] + E[D(G(x))^2]: the least-squares GAN (Mao et al., 2017), real scores pushed to 1 and fake
+    ones to 0; CycleGAN's choice because it trains more stably than the log loss (Zhu et al., 2017, sec. 4).
+    Scores may be patch maps: every term is a mean."""
+    return (real_scores - 1).pow(2).mean() + fake_scores.pow(2).mean()
+
+
+def least_squares_generator_loss(fake_scores: torch.Tensor) -> torch.Tensor:
+    """E[(D(G(x)) - 1)^2]: the generator wants its fakes scored as real."""
+    return (fake_scores - 1).pow(2).mean()

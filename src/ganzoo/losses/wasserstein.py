@@ -78,3 +78,20 @@ def gradient_penalty(
         grads = torch.autograd.grad(scores.sum(), parts, create_graph=True)
         norms = torch.linalg.vector_norm(torch.cat([g.flatten(1) for g in grads], dim=1), dim=1)
         return weight * ((norms - 1) ** 2).mean()
+
+
+def lazy_gradient_penalty(
+    critic: Callable[..., torch.Tensor],
+    real: torch.Tensor | Sequence[torch.Tensor],
+    fake: torch.Tensor | Sequence[torch.Tensor],
+    generator: torch.Generator,
+    weight: float,
+    every: int,
+    updates: int,
+) -> torch.Tensor | None:
+    """WGAN-GP's penalty at random interpolates of `real` and `fake` (drawn from `generator`), with lazy
+    regularisation: `lazy_weight(weight, every, updates)` times the penalty, or None on the updates that skip it."""
+    scale = lazy_weight(weight, every, updates)
+    if not scale:
+        return None
+    return gradient_penalty(critic, random_interpolates(real, fake, generator), scale)

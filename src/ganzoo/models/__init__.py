@@ -1,10 +1,10 @@
 """LightningModules, one per objective, all on AdversarialModule."""
 
-from ganzoo.models.base import AdversarialModule, NonFiniteLossError
+from ganzoo.models.base import AdversarialModule
 from ganzoo.models.bigan import BiGAN
 from ganzoo.models.cyclegan import CycleGAN
 from ganzoo.models.gan import GAN
 from ganzoo.models.otgan import OTGAN
 from ganzoo.models.wgan import WGAN, WGANGP
 
-__all__ = ["GAN", "OTGAN", "WGAN", "WGANGP", "AdversarialModule", "BiGAN", "CycleGAN", "NonFiniteLossError"]
+__all__ = ["GAN", "OTGAN", "WGAN", "WGANGP", "AdversarialModule", "BiGAN", "CycleGAN"]

@@ -16,12 +16,16 @@ The averages are sub-modules of the LightningModule with `requires_grad=False`: 
 parameters that are equal on every rank, they stay equal on every rank too.
 """
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 from torch.optim.swa_utils import AveragedModel
+
+log = logging.getLogger(__name__)
+WEIGHTS = ("ema", "raw")
 
 
 def ema_decay(decay: float, n_averaged: int, warmup: bool = True) -> float:
@@ -65,3 +69,52 @@ class EMA(nn.Module):
     @property
     def num_updates(self) -> int:
         return int(next(iter(self.averages.values())).n_averaged)
+
+
+class AveragedNetworks:
+    """The averages beside the networks they follow, mixed into `AdversarialModule`: `averaged_networks` names the
+    networks that generate for a user (CycleGAN: "generators", BiGAN adds "encoder"), and `network(name)` is what
+    generates: the average, unless EMA is off or `use_weights("raw")` was called."""
+
+    averaged_networks: tuple[str, ...] = ("generator",)
+
+    def init_ema(self, ema: Mapping[str, Any] | None) -> None:
+        """`ema`: {"decay": 0.999, "warmup": True}; null, or a null decay, turns EMA off."""
+        self.ema_config = dict(ema) if ema and ema.get("decay") is not None else None
+        if self.ema_config:
+            EMA.check_decay(self.ema_config["decay"])
+        self.ema: EMA | None = None
+        self.weights = "ema"
+
+    def build_ema(self) -> None:
+        """Create the averages (once, from the current weights); from `setup` and `on_load_checkpoint`, which
+        Lightning runs before it loads a state dict, since subclasses assign their networks after `__init__`."""
+        if self.ema_config and self.ema is None:
+            self.ema = EMA({name: getattr(self, name) for name in self.averaged_networks}, **self.ema_config)
+
+    def use_weights(self, weights: str) -> None:
+        """What generates through `network`: "ema" (the default: the averages when EMA is on, else the raw
+        weights) or "raw"."""
+        if weights not in WEIGHTS:
+            raise ValueError(f"weights must be one of {list(WEIGHTS)}, got {weights!r}.")
+        if weights == "ema" and not self.ema_config:
+            log.info("This model has no EMA (model.ema.decay is null): generating with its raw weights.")
+        self.weights = weights
+
+    def network(self, name: str) -> nn.Module:
+        """The network `name` that generates for users: its average, unless EMA is off or raw weights were asked."""
+        if self.weights == "ema" and self.ema_config:
+            self.build_ema()
+            assert self.ema is not None
+            return self.ema.average(name)
+        return getattr(self, name)
+
+    def update_ema(self) -> None:
+        """After every generator update. Under DDP, rank 0's averaged buffers are broadcast: DDP syncs buffers
+        only at the start of a forward, so each rank's BatchNorm statistics have moved on its own shard since."""
+        if self.ema is None:
+            return
+        self.ema.update({name: getattr(self, name) for name in self.averaged_networks})
+        if self._trainer is not None and self.trainer.world_size > 1:
+            for buffer in self.ema.buffers():
+                torch.distributed.broadcast(buffer, src=0)

@@ -1,6 +1,5 @@
 """The GAN of Goodfellow et al. (2014); with convolutional networks it is DCGAN (Radford et al., 2016)."""
 
-from functools import partial
 from typing import Any
 
 import torch
@@ -14,7 +13,8 @@ from ganzoo.losses import (
     hinge_discriminator_loss,
     r1_penalty,
 )
-from ganzoo.models.base import AdversarialModule
+from ganzoo.models.base import AdversarialModule, real_images
+from ganzoo.models.fakes import FakeReuse
 
 GENERATOR_LOSSES = {
     "nonsaturating": generator_loss_nonsaturating,
@@ -24,20 +24,12 @@ GENERATOR_LOSSES = {
 CRITIC_LOSSES = {"bce": discriminator_loss, "hinge": hinge_discriminator_loss}
 
 
-def real_images(batch: Any) -> torch.Tensor:
-    """Datamodules yield (images, labels); models that ignore labels take the images."""
-    return batch[0] if isinstance(batch, list | tuple) else batch
-
-
-class GAN(AdversarialModule):
+class GAN(FakeReuse, AdversarialModule):
     """Discriminator maximises log D(x) + log(1 - D(G(z))); `n_critic` is the paper's k.
 
     `critic_loss="hinge"` with `generator_loss="hinge"` is the hinge loss of SNGAN and BigGAN; `r1_gamma > 0`
-    adds Mescheder et al.'s (2018) zero-centred penalty gamma / 2 * E||grad D(x)||^2 on real images;
-    `real_label < 1` smooths the real targets of the BCE loss (one-sided label smoothing).
+    adds Mescheder et al.'s (2018) zero-centred penalty gamma / 2 * E||grad D(x)||^2 on real images.
     """
-
-    can_reuse_fakes = True
 
     def __init__(
         self,
@@ -46,7 +38,6 @@ class GAN(AdversarialModule):
         generator_loss: str = "nonsaturating",
         critic_loss: str = "bce",
         r1_gamma: float = 0.0,
-        real_label: float = 1.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -58,16 +49,10 @@ class GAN(AdversarialModule):
                 raise ValueError(f"Unknown {key} {value!r}: choose one of {sorted(known)} (model.{key}=...).")
         if r1_gamma < 0:
             raise ValueError(f"model.r1_gamma must be >= 0 (0: no R1 penalty), got {r1_gamma}.")
-        if not 0.5 < real_label <= 1:
-            raise ValueError(f"model.real_label must be in (0.5, 1] (1: no smoothing; 0.9 is usual), got {real_label}.")
-        if real_label != 1 and critic_loss != "bce":
-            raise ValueError(f"model.real_label smooths the bce loss's targets; critic_loss={critic_loss!r} has none.")
         self.generator = generator
         self.critic = critic
         self.generator_loss = GENERATOR_LOSSES[generator_loss]
         self.critic_loss = CRITIC_LOSSES[critic_loss]
-        if real_label != 1:
-            self.critic_loss = partial(discriminator_loss, real_label=real_label)
         self.r1_gamma = r1_gamma
 
     def critic_step(self, batch: Any) -> torch.Tensor:
@@ -76,8 +61,7 @@ class GAN(AdversarialModule):
         if self.r1_gamma:
             real = real.detach().requires_grad_(True)
         real_logits, fake_logits = self.critic(real), self.critic(fake)
-        self.log_train("critic_real", torch.sigmoid(real_logits).mean())
-        self.log_train("critic_fake", torch.sigmoid(fake_logits).mean())
+        self.log_critic(torch.sigmoid(real_logits), torch.sigmoid(fake_logits))
         loss = self.critic_loss(real_logits, fake_logits)
         if self.r1_gamma:
             penalty = r1_penalty(real_logits, real)

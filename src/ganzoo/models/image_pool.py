@@ -6,15 +6,17 @@ probability 1/2, swapped for a uniformly chosen stored one (returned, and replac
 returned itself. The coins come from the caller's torch.Generator, so a resumed run draws the same ones.
 """
 
+from typing import Any
+
 import torch
 
 
 class ImagePool:
-    """At most `capacity` images of one domain; `capacity=0` turns the pool off (query returns its input)."""
+    """At most `capacity` images of one domain."""
 
     def __init__(self, capacity: int = 50) -> None:
-        if capacity < 0:
-            raise ValueError(f"pool capacity must be >= 0, got {capacity}.")
+        if not isinstance(capacity, int) or capacity < 1:
+            raise ValueError(f"model.pool_size must be a whole number >= 1 (images per domain), got {capacity!r}.")
         self.capacity = capacity
         self.images: torch.Tensor | None = None  # (count, C, H, W), count <= capacity
 
@@ -24,8 +26,6 @@ class ImagePool:
     @torch.no_grad()
     def query(self, fresh: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """The images the critic sees instead of `fresh` (same shape); the pool is updated in place."""
-        if self.capacity == 0:
-            return fresh
         fresh = fresh.detach()
         out = fresh.clone()
         # Drawn for the whole batch whether used or not, so the random stream advances by a fixed amount.
@@ -49,3 +49,13 @@ class ImagePool:
         if images is not None and len(images) > self.capacity:
             raise ValueError(f"A pool of capacity {self.capacity} cannot hold {len(images)} saved images.")
         self.images = None if images is None else images.clone()
+
+
+def gather_pool(pool: ImagePool, module: Any) -> torch.Tensor | None:
+    """The pool's images of every rank, stacked rank by rank, for a checkpoint (a collective under DDP)."""
+    images = pool.state_dict()["images"]
+    if images is None:
+        return None
+    if module.trainer.world_size > 1:  # every rank has its own pool
+        return module.all_gather(images.to(module.device)).cpu()
+    return images[None]

@@ -12,8 +12,7 @@ import torch
 from torch import nn
 
 from ganzoo.losses import minibatch_energy_distance
-from ganzoo.models.base import AdversarialModule
-from ganzoo.models.gan import real_images
+from ganzoo.models.base import AdversarialModule, real_images
 
 
 class OTGAN(AdversarialModule):

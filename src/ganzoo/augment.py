@@ -1,8 +1,11 @@
-"""Random affine jitter of a batch of [-1, 1] images, drawn from a given generator so that resuming stays exact.
+"""Random affine jitter of batches of [-1, 1] images (Simard et al., 2003), drawn from a given generator so that
+resuming stays exact: one batched resampling, `affine_warp`, cheap on a GPU.
 
-CycleGAN jitters a domain's training images with it (`model.source_augment`): the translator then learns from
-small rotations, shifts and zooms of the few training digits too, as a classifier does from augmented data
-(docs/cyclegan.md, "Jittered sources").
+CycleGAN jitters a domain's training images with `AffineJitter` (`model.source_augment`): the translator then
+learns from small rotations, shifts and zooms of the few training digits too, as a classifier does from augmented
+data. `python -m ganzoo.classifier` jitters its training batches with `classifier_jitter`, the recipe the shipped
+metric classifiers and teachers were trained with (its draws differ from `AffineJitter`'s, so it stays as it is,
+and retraining reproduces them).
 """
 
 import math
@@ -55,7 +58,26 @@ class AffineJitter:
         # running over [-1, 1] across each side, where a shift of `dx` of the width is 2 dx
         tx, ty = 2 * dx, 2 * dy
         rows = [(cos, sin * aspect), (-sin / aspect, cos)]
-        theta = torch.stack([torch.stack([a, b, -(a * tx + b * ty)], 1) for a, b in rows], 1)
-        grid = F.affine_grid(theta, list(images.shape), align_corners=False)
-        # zero padding on images + 1 keeps the uncovered background exactly at -1
-        return F.grid_sample(images + 1, grid, mode="bilinear", padding_mode="zeros", align_corners=False) - 1
+        return affine_warp(images, torch.stack([torch.stack([a, b, -(a * tx + b * ty)], 1) for a, b in rows], 1))
+
+
+def classifier_jitter(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Random rotation (+-10 deg), scale (0.9-1.1) and shift (+-2 px) per image: `python -m ganzoo.classifier`'s."""
+    n = images.shape[0]
+
+    def uniform(low: float, high: float) -> torch.Tensor:
+        return torch.empty(n).uniform_(low, high, generator=generator)
+
+    angle, scale = uniform(-math.pi / 18, math.pi / 18), uniform(0.9, 1.1)
+    shift = torch.stack([uniform(-1, 1), uniform(-1, 1)], dim=1) * (2 * 2 / images.shape[-1])
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos, -sin], 1), torch.stack([sin, cos], 1)], 1)
+    return affine_warp(images, torch.cat([theta, shift[:, :, None]], dim=2))
+
+
+def affine_warp(images: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    """`images` (N, C, H, W) in [-1, 1] resampled bilinearly under `theta` (N, 2, 3), which maps each output point
+    to the input point it reads, in coordinates running over [-1, 1] across each side (`F.affine_grid`)."""
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    # zero padding on images + 1 keeps the uncovered background exactly at -1
+    return F.grid_sample(images + 1, grid, mode="bilinear", padding_mode="zeros", align_corners=False) - 1

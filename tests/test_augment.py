@@ -5,7 +5,7 @@ import torch
 from torchvision.transforms.v2 import InterpolationMode
 from torchvision.transforms.v2 import functional as TF
 
-from ganzoo.models.augment import AffineJitter
+from ganzoo.augment import AffineJitter
 
 
 def images(*shape: int, seed: int = 0) -> torch.Tensor:
