@@ -142,14 +142,20 @@ def tables(results: dict, names: dict, metrics: tuple[str, ...]) -> list[str]:
         command = " ".join(["python -m ganzoo.train", *names[name]])
         steps = sorted({r["steps"] for r in records})
         threads = sorted({r["threads"] for r in records})
+        # runs timed while other jobs shared the CPU (`shared_cpu`) are listed, but left out of the mean minutes
+        alone = [r for r in records if not r.get("shared_cpu")]
         mean_rows.append(
             [f"`{command}`", ", ".join(str(r["seed"]) for r in records), "/".join(map(str, steps))]
-            + ["/".join(map(str, threads)), spread([r["train_minutes"] for r in records], 1)]
+            + [
+                "/".join(map(str, threads)),
+                spread([r["train_minutes"] for r in alone or records], 1),
+            ]
             + [cell(m, [r["metrics"][m] for r in records]) for m in metrics]
         )
         for r in records:
             seed_rows.append(
-                [f"`{r['command']}`", str(r["seed"]), str(r["steps"]), str(r["threads"]), f"{r['train_minutes']:.1f}"]
+                [f"`{r['command']}`", str(r["seed"]), str(r["steps"]), str(r["threads"])]
+                + [f"{r['train_minutes']:.1f}" + (" (CPU shared with other jobs)" if r.get("shared_cpu") else "")]
                 + [cell(m, [r["metrics"][m]]) for m in metrics]
             )
     if not mean_rows:
