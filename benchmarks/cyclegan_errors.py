@@ -1,21 +1,21 @@
-"""Which test digits does a CycleGAN translate wrongly, and do the source domain's own classifiers fail there too?
+"""Which test digits does a CycleGAN translate wrongly, and do classifiers of the source domain misread them too?
 
     GANZOO_DATA_DIR=... python benchmarks/cyclegan_errors.py outputs/<run>/checkpoints/last.ckpt \
-        [--judge mnist=other_mnist.pt usps=other_usps.pt mnist=third_mnist.pt]
+        [--classifier mnist=other_mnist.pt usps=other_usps.pt mnist=third_mnist.pt] [--grid DIR]
 
-For each direction s -> t it prints the translation's accuracy judged by t's metric classifier (what `val/acc_*`
-reports), by t's teacher (the semantic term's judge: the run's own `model.semantic_teachers`) and by each `--judge`
-for t (a classifier that took no part in training or model selection, from `python -m ganzoo.classifier`; a domain
-may have several, since one classifier's reading of a run moves by up to 0.85 point against another's), the
-accuracy of s's metric classifier and labeller (the run's `model.semantic_labellers`, by default s's teacher) on the
-untranslated test images, and how many of the translation's errors those also make. Shared errors are test digits
-that classifiers trained on the source domain misread too.
+For each direction s -> t it prints the translation's accuracy read by t's metric classifier (what `val/acc_*`
+reports), by t's teacher (the classifier of the semantic-consistency term: the run's `model.semantic_teachers`) and
+by each `--classifier` for t (an independent classifier, one that took no part in training, e.g. from `python -m
+ganzoo.classifier ... seed=1 out=other.pt`; a domain may have several, since two classifiers read one translation
+differently by up to about a point), the accuracy of s's metric classifier and labeller (the run's
+`model.semantic_labellers`, by default s's teacher) on the untranslated test images, and how many of the
+translation's errors those also make. Shared errors are test digits that classifiers of the source domain misread too.
 Last, the source labeller on the training digits that the semantic term labels (as they are, and as the run's
 `model.source_augment` jitters them: the labels the term really imposes), and the translation's accuracy on those
-digits: how far the term is met where it is imposed. With `--grid DIR` it also draws, per direction, the first
-wrongly translated test digits beside their translations, each titled with its label and the metric classifier's
-reading (DIR/cyclegan_errors_<source>2<target>.png): whether the misses are ambiguous digits or translations gone
-wrong is quicker seen than counted.
+digits. With `--grid DIR` it also draws, per direction, the first wrongly translated test digits beside their
+translations, each titled with its label and the metric classifier's reading
+(DIR/cyclegan_errors_<source>2<target>.png): whether the misses are ambiguous digits or translations gone wrong
+is quicker seen than counted.
 """
 
 import argparse
@@ -71,46 +71,47 @@ def draw_errors(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint", type=Path)
-    parser.add_argument("--judge", nargs="*", default=[], metavar="DOMAIN=PATH", help="independent classifiers")
+    parser.add_argument("--classifier", nargs="*", default=[], metavar="DOMAIN=PATH", help="independent classifiers")
     parser.add_argument("--grid", type=Path, metavar="DIR", help="draw the first wrongly translated digits here")
     args = parser.parse_args()
-    if not all("=" in item for item in args.judge):
-        parser.error(f"--judge takes DOMAIN=PATH pairs, e.g. mnist=judge_mnist.pt; got {args.judge}")
-    judges = [tuple(item.split("=", 1)) for item in args.judge]
+    if not all("=" in item for item in args.classifier):
+        parser.error(f"--classifier takes DOMAIN=PATH pairs, e.g. mnist=other_mnist.pt; got {args.classifier}")
+    independent_files = [tuple(item.split("=", 1)) for item in args.classifier]
     model, config = load_model(args.checkpoint)
-    if not {d for d, _ in judges} <= set(model.domains):
-        parser.error(f"--judge names the model's domains, {list(model.domains)}; got {sorted(d for d, _ in judges)}")
+    if not {d for d, _ in independent_files} <= set(model.domains):
+        named = sorted(d for d, _ in independent_files)
+        parser.error(f"--classifier names the model's domains, {list(model.domains)}; got {named}")
     teacher_files = {d: d for d in model.domains} | dict(config["model"].get("semantic_teachers") or {})
     teacher = {d: load_teacher(teacher_files[d]) for d in model.domains}
     labeller_files = dict(config["model"].get("semantic_labellers") or {})
     labeller = teacher | {d: load_teacher(paths) for d, paths in labeller_files.items()}
     metric = {d: load_digit_classifier(d) for d in model.domains}
-    judge = [(d, Path(path).stem, load_digit_classifier(path)) for d, path in judges]
+    independent = [(d, Path(path).stem, load_digit_classifier(path)) for d, path in independent_files]
     data = instantiate(config["data"])
     data.setup("fit")
     data.setup("test")
     for source, target in model.directions:
         images, labels = data.test_sets[source].tensors
         translated = translations(model, images, source)
-        judged = f"{target} classifier on the translations"  # what val/acc_<source>2<target> reports
+        reported = f"{target} classifier on the translations"  # what val/acc_<source>2<target> reports
         predicted = {
-            judged: predictions(metric[target], translated),
+            reported: predictions(metric[target], translated),
             f"{target} teacher on the translations": predictions(teacher[target], translated),
             f"{source} classifier on the originals": predictions(metric[source], images),
             f"{source} labeller on the originals": predictions(labeller[source], images),
         }
-        for domain, name, classifier in judge:
+        for domain, name, classifier in independent:
             if domain == target:
-                predicted[f"{target} judge {name} on the translations"] = predictions(classifier, translated)
+                predicted[f"{target} classifier {name} on the translations"] = predictions(classifier, translated)
         correct = {name: p == labels for name, p in predicted.items()}
-        wrong = ~correct[judged]
+        wrong = ~correct[reported]
         print(f"{source} -> {target}: {len(labels)} test images, {int(wrong.sum())} translated wrongly")
         for name, ok in correct.items():
             shared = int((wrong & ~ok).sum())
             print(f"  {name:<48} {100 * ok.float().mean():6.2f}%   wrong on {shared} of those {int(wrong.sum())}")
         if args.grid:
             draw_errors(
-                images, translated, labels, predicted[judged], args.grid / f"cyclegan_errors_{source}2{target}.png"
+                images, translated, labels, predicted[reported], args.grid / f"cyclegan_errors_{source}2{target}.png"
             )
         # the semantic term's labels: the source labeller (by default its teacher) on the training digits
         train_images, train_labels = data.domains[source].train_set.tensors

@@ -1,12 +1,13 @@
 """What a translation score means: the digit classifiers on untranslated and geometrically mapped test images.
 
-    GANZOO_DATA_DIR=... .venv/bin/python benchmarks/translation_baselines.py [--judge mnist=judge_mnist.pt ...]
+    GANZOO_DATA_DIR=... python benchmarks/translation_baselines.py [--classifier mnist=other_mnist.pt ...]
 
 MNIST digits fill a 20x20 box inside 28x28, USPS digits fill their whole frame. Enlarging MNIST's centre and
 shrinking USPS into a padded frame are the fixed maps a learned translation must at least match; the classifiers'
 accuracy on their own domain bounds what any translation can reach (val/acc_mnist2usps, val/acc_usps2mnist).
-`--judge DOMAIN=PATH` (as in `benchmarks/cyclegan_errors.py`) reads the maps into that domain with another classifier
-as well, so that a translation read by an independent classifier can be set against the maps read by the same one.
+`--classifier DOMAIN=PATH` (as in `benchmarks/cyclegan_errors.py`) reads the maps into that domain with another
+classifier as well, so that a translation read by an independent classifier can be set against the maps read by the
+same one.
 """
 
 import argparse
@@ -41,11 +42,11 @@ def fixed_maps(mnist: torch.Tensor, usps: torch.Tensor) -> dict[str, list[tuple[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--judge", nargs="*", default=[], metavar="DOMAIN=PATH", help="independent classifiers")
+    parser.add_argument("--classifier", nargs="*", default=[], metavar="DOMAIN=PATH", help="independent classifiers")
     args = parser.parse_args()
-    extra = [item.split("=", 1) for item in args.judge]
+    extra = [item.split("=", 1) for item in args.classifier]
     if not all(len(r) == 2 and r[0] in ("mnist", "usps") for r in extra):
-        parser.error(f"--judge takes DOMAIN=PATH pairs, DOMAIN mnist or usps (mnist=judge.pt); got {args.judge}")
+        parser.error(f"--classifier takes DOMAIN=PATH pairs, DOMAIN mnist or usps (mnist=other.pt): {args.classifier}")
     root = os.environ.get("GANZOO_DATA_DIR", "data")
     mnist, mnist_labels = test_set(MNISTDataModule(data_dir=root, val_size=0))
     usps, usps_labels = test_set(USPSDataModule(data_dir=root, image_size=28, val_size=0))

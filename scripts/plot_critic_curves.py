@@ -1,15 +1,16 @@
 """Render the critic curves of a sweep's runs, read back from their TensorBoard event files, into one PNG.
 
-    python scripts/plot_critic_curves.py outputs/multirun/<date>/<time> --out docs/critic_curves.png
+    python scripts/plot_critic_curves.py outputs/multirun/<date>/<time> --out critic_curves.png
 
 One panel per tag (critic loss, Wasserstein estimate, gradient penalty), one line per run folder, each run
-labelled by the overrides that set it apart from the others, as TensorBoard would name it.
+labelled by the overrides that set it apart from the others (read from its `.hydra/overrides.yaml`).
 """
 
 import argparse
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from omegaconf import OmegaConf
 
 from ganzoo.events import read_scalars
 
@@ -21,10 +22,13 @@ TAGS = {
 
 
 def labels(runs: list[Path]) -> list[str]:
-    """The overrides in each folder name (`<n>_<k=v,...>`) that not every run shares."""
-    overrides = [set(run.name.split("_", 1)[-1].split(",")) for run in runs]
+    """The overrides of each run that not every run shares; the folder name where a run has none of its own."""
+    overrides = []
+    for run in runs:
+        listed = run / ".hydra" / "overrides.yaml"
+        overrides.append(set(OmegaConf.load(listed)) if listed.is_file() else set())
     common = set.intersection(*overrides) if len(runs) > 1 else set()
-    return [",".join(sorted(o - common)) or run.name for o, run in zip(overrides, runs, strict=True)]
+    return [" ".join(sorted(o - common)) or run.name for o, run in zip(overrides, runs, strict=True)]
 
 
 def smooth(values: list[float], weight: float) -> list[float]:
@@ -61,7 +65,7 @@ def plot(sweep_dir: Path, out: Path, smoothing: float = 0.8) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sweep_dir", type=Path, help="a multirun folder: outputs/multirun/<date>/<time>")
-    parser.add_argument("--out", type=Path, default=Path("docs/critic_curves.png"))
+    parser.add_argument("--out", type=Path, default=Path("critic_curves.png"))
     parser.add_argument("--smoothing", type=float, default=0.8, help="EMA weight, as TensorBoard's slider")
     args = parser.parse_args()
     print(plot(args.sweep_dir, args.out, args.smoothing))

@@ -1,4 +1,4 @@
-"""The README's CycleGAN pictures: accuracy against minutes of training, and the report's Figure 4 grid.
+"""CycleGAN pictures: translation accuracy against minutes of training, and the report's Figure 4 grid.
 
     python scripts/plot_cyclegan.py RUN [RUN ...] [--labels seed=0 ...] [--out docs/cyclegan_accuracy.png]
         [--grid docs/cyclegan_mnist_usps.png]

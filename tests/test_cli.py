@@ -96,6 +96,7 @@ def test_a_run_prints_none_of_the_known_noise_and_its_train_log_holds_lightnings
     printed = out.stdout + out.stderr
     assert [noise for noise in NOISE if noise in printed] == []
     assert "generator: DCGANGenerator" in printed  # the one-line network summary
+    assert "Config (as in .hydra/config.yaml" in printed and "\nmodel:\n" in printed  # printed for a run that starts
     log = (run / "train.log").read_text()
     assert "`Trainer.fit` stopped: `max_steps=3` reached" in log and "Seed set to 0" in log
     # and evaluating the checkpoint is as quiet

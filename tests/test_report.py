@@ -3,7 +3,9 @@
 from html.parser import HTMLParser
 from pathlib import Path
 
-from ganzoo.report import finished, main
+import pytest
+
+from ganzoo.report import Run, finished, labels, main, smoothed
 from test_sweeps import run_sweep
 
 
@@ -16,6 +18,8 @@ class Page(HTMLParser):
         self.rows: list[list[str]] = []
         self.row_classes: list[str] = []
         self.images: dict[str, list[str]] = {}
+        self.alts: dict[str, list[str]] = {}
+        self.legend: list[str] = []
         self.sortable = 0
         self._cell: list[str] | None = None
         self._in_body = False
@@ -32,10 +36,15 @@ class Page(HTMLParser):
             self.sortable += tag == "th" and (a.get("onclick") or "").startswith("sortTable(")
         elif tag == "img":
             self.images.setdefault(a.get("class") or "", []).append(a.get("src") or "")
+            self.alts.setdefault(a.get("class") or "", []).append(a.get("alt") or "")
+        elif tag == "span" and a.get("title"):
+            self.legend.append("")
 
     def handle_data(self, data: str) -> None:
         if self._cell is not None:
             self._cell.append(data)
+        elif self.legend and not self.legend[-1]:
+            self.legend[-1] = data
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("td", "th") and self._cell is not None:
@@ -78,7 +87,17 @@ def test_report_of_a_sweep_with_a_failed_job(tmp_path: Path):
     assert len(page.images["grid"]) == 2 and all(
         src.startswith("data:image/png;base64,") for src in page.images["grid"]
     )
-    assert page.images["plot"]  # val/* and the losses, drawn with matplotlib
+    # FID against steps and minutes, then the critic's and the generator's losses, then the other val/* tags
+    assert page.alts["plot"][:4] == [
+        "val/fid (step)",
+        "val/fid (minutes)",
+        *(f"train/{n}_loss (step)" for n in ("critic", "generator")),
+    ]
+    assert "val/kid (step)" in page.alts["plot"] and "val/kid (minutes)" not in page.alts["plot"]
+    # the metric columns come right after what names the run, so that a window shows them
+    assert page.header[2:4] == ["fid (final)", "fid (best)"] and page.header[-3:] == ["steps", "minutes", "status"]
+    # one legend entry per run; ckpt_path=null names two runs, so the folders name them
+    assert page.legend == [row[0] for row in page.rows]
     assert "http" not in out.read_text()  # self-contained: nothing to fetch
     assert markdown_cells(out.with_suffix(".md").read_text()) == [page.header, *page.rows]
     assert [(job / "finished.txt").is_file() for job in jobs] == [True, False, True]
@@ -97,3 +116,19 @@ def test_a_run_killed_after_a_periodic_save_is_unfinished(tmp_path: Path):
     (tmp_path / "finished.txt").unlink()
     (tmp_path / ".hydra" / "config.yaml").write_text("trainer:\n  max_steps: 12\n")
     assert finished(tmp_path, 12) and not finished(tmp_path, 11)
+
+
+def test_legend_labels_and_smoothed_losses():
+    runs = [Run(Path(f"{i}_job"), f"{i}_job", overrides, "finished") for i, overrides in enumerate(([], ["lr=1"]))]
+    assert labels(runs) == ["0_job", "1_job"]  # a run without overrides of its own: the folders name them
+    runs[0].overrides = ["lr=2"]
+    assert labels(runs) == ["lr=2", "lr=1"]
+    assert smoothed([3.0] * 100) == pytest.approx([3.0] * 100)  # debiased: no ramp up from 0
+    values = [float(i % 2) for i in range(400)]
+    decay = 1 - 40 / 400
+    direct = [
+        sum((1 - decay) * decay ** (n - k) * values[k] for k in range(n + 1)) / (1 - decay ** (n + 1))
+        for n in range(400)
+    ]
+    assert smoothed(values) == pytest.approx(direct)
+    assert smoothed([1.0, 5.0]) == [1.0, 5.0]  # 40 points or fewer: as logged

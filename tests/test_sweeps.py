@@ -1,16 +1,23 @@
 """Hydra multiruns as a user starts them: basic and submitit-local launchers, and the Optuna search."""
 
+import json
 import math
+import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from ganzoo.config import MAX_DIRNAME_BYTES, config_dir, short_dirname
+from ganzoo.config import config_dir
 from ganzoo.events import read_scalars
+from ganzoo.report import main as report_main
+from ganzoo.run_names import sweep_subdir
 
 # Tiny settings as an experiment config: as command-line overrides they would all enter the run folders' names.
 TINY = """# @package _global_
@@ -67,7 +74,7 @@ def last(scalars: dict[str, list[tuple[int, float]]], tag: str) -> float:
 @pytest.mark.parametrize("launcher", ["basic", "submitit_local"])
 def test_two_job_multirun_gives_two_named_run_folders_with_the_shared_tags(tmp_path: Path, launcher: str):
     runs = multirun(tmp_path / "sweep", "model=wgan,wgan_gp", f"hydra/launcher={launcher}")
-    assert [r.name for r in runs] == ["0_experiment=tiny,model=wgan", "1_experiment=tiny,model=wgan_gp"]
+    assert [r.name for r in runs] == ["0_model-wgan", "1_model-wgan_gp"]
     for run in runs:
         scalars = read_scalars(run)
         assert set(scalars) >= SHARED_TAGS
@@ -80,6 +87,50 @@ def test_two_job_multirun_gives_two_named_run_folders_with_the_shared_tags(tmp_p
         for step, loss in scalars["train/critic_loss"]:
             assert math.isclose(loss, penalty.get(step, 0.0) - wasserstein[step], rel_tol=1e-5, abs_tol=1e-6)
         assert ("train/gradient_penalty" in scalars) == run.name.endswith("wgan_gp")
+
+
+def typed(command: str, cwd: Path) -> subprocess.CompletedProcess:
+    """`command` as typed at a shell prompt, paths unquoted."""
+    return subprocess.run(
+        f"{shlex.quote(sys.executable)} -m {command}", shell=True, cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.mark.slow
+def test_a_sweep_checkpoint_is_evaluated_sampled_and_resumed_by_its_path_typed_as_ls_shows_it(tmp_path: Path):
+    shared = ["callbacks=model_checkpoint", "seed=3", "model.generator.latent_dim=8", "data.batch_size=8"]
+    runs = multirun(tmp_path / "sweep", "model=wgan,wgan_gp", *shared)
+    # named by the one override in which the jobs differ; the full list stays in .hydra/overrides.yaml
+    assert [run.name for run in runs] == ["0_model-wgan", "1_model-wgan_gp"]
+    assert list(OmegaConf.load(runs[1] / ".hydra" / "overrides.yaml")) == ["experiment=tiny", "model=wgan_gp", *shared]
+    assert all(list(run.glob("events.out.tfevents.*")) for run in runs)  # TensorBoard's run name is the folder's
+    checkpoint = "sweep/1_model-wgan_gp/checkpoints/last.ckpt"
+
+    out = typed(f"ganzoo.evaluate ckpt_path={checkpoint} metrics.num_samples=32 hydra.run.dir=eval", tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    (report,) = (tmp_path / checkpoint).parent.glob("eval_last_test_*.json")
+    assert json.loads(report.read_text())["step"] == 12
+
+    out = typed(f"ganzoo.sample ckpt_path={checkpoint} n=16 out=samples.npz hydra.run.dir=sample", tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert np.load(tmp_path / "samples.npz")["images"].shape == (16, 1, 28, 28)
+
+    extra = tmp_path / "extra_conf"  # experiment=tiny, restored from the checkpoint, lives there
+    resume = f"ckpt_path={checkpoint} callbacks=model_checkpoint trainer.max_steps=16 hydra.run.dir=resumed"
+    out = typed(f"ganzoo.train --config-dir={extra} {resume}", tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    resumed = torch.load(tmp_path / "resumed" / "checkpoints" / "last.ckpt", weights_only=False)
+    assert resumed["global_step"] == 16 and resumed["ganzoo"]["config"]["model"]["_target_"] == "ganzoo.models.WGANGP"
+
+    # a sweep folder of earlier versions, named with "=" and ",": typed as ls shows it, too
+    old = tmp_path / "old" / "1_experiment=tiny,model=wgan_gp"
+    shutil.copytree(runs[1], old)
+    out = typed(f"ganzoo.sample ckpt_path={old}/checkpoints/last.ckpt n=4 out=old.npz hydra.run.dir=s2", tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert np.load(tmp_path / "old.npz")["images"].shape == (4, 1, 28, 28)
+    report_main([str(old), str(runs[0]), f"out={tmp_path / 'report.html'}"])
+    rows = (tmp_path / "report.md").read_text().splitlines()[2:]
+    assert [row.split(" | ")[0] for row in rows] == ["| 1_experiment=tiny,model=wgan_gp", "| 0_model-wgan"]
 
 
 def test_optuna_config_composes_and_a_two_trial_search_returns_the_best_trial(tmp_path: Path):
@@ -114,20 +165,12 @@ def test_optuna_config_composes_and_a_two_trial_search_returns_the_best_trial(tm
     assert {k: float(v) for k, v in result.best_params.items()} == params[best]
 
 
-def test_short_dirname_keeps_short_names_and_cuts_long_ones_to_distinct_names():
-    assert short_dirname("experiment=tiny,model=wgan") == "experiment=tiny,model=wgan"
-    a, b = (short_dirname("model.lr=0.1," + "x" * 300 + tail) for tail in ("a", "b"))
-    assert a != b and len(a.encode()) == len(b.encode()) == MAX_DIRNAME_BYTES
-    assert a.startswith("model.lr=0.1,xxx") and a[:-11] == b[:-11]
-    # a multi-byte character on the cut is dropped whole, never split
-    assert len(short_dirname("é" * 300).encode()) <= MAX_DIRNAME_BYTES
-
-
 @pytest.mark.slow
 def test_a_sweep_with_overrides_too_long_for_a_file_name_still_runs(tmp_path: Path):
     long = "+comment=" + "a" * 300
     (run,) = multirun(tmp_path / "sweep", "model=wgan", long)
-    assert run.name == "0_" + short_dirname(f"{long},experiment=tiny,model=wgan")
+    assert run.name == sweep_subdir(0, ["experiment=tiny", "model=wgan", long])
+    assert len(run.name.encode()) <= 255
     assert read_scalars(run)["train/critic_loss"][-1][0] == 11
 
 
@@ -173,7 +216,8 @@ def test_an_optuna_trial_that_diverges_is_recorded_as_failed_and_the_study_goes_
     (tmp_path / "extra_conf" / "hparams_search" / "diverging.yaml").write_text(DIVERGING_SEARCH)
     runs = multirun(sweep, "hparams_search=diverging")
     assert len(runs) == 3
-    lrs = [float(run.name.rsplit("lr=", 1)[1]) for run in runs]
+    # named by all of a trial's overrides (Optuna sets no differing_keys): lr-<value>+experiment-tiny+...
+    lrs = [float(run.name.split("lr-", 1)[1].split("+")[0]) for run in runs]
     diverged = [bool(list((run / "checkpoints").glob("nonfinite-step_*.ckpt"))) for run in runs]
     assert diverged == [lr == 1e12 for lr in lrs] and any(diverged) and not all(diverged)
     result = OmegaConf.load(sweep / "optimization_results.yaml")

@@ -44,20 +44,38 @@ def test_every_generative_model_passes_on_mnist_and_cyclegan_on_mnist_usps(tmp_p
     check_config(compose_config(tmp_path, ["model=cyclegan", "data=mnist_usps"]))
 
 
-@pytest.mark.parametrize("overrides", [["data.batch_size=-1"], ["model=cyclegan", "data=mnist"]])
-def test_the_command_line_exits_1_with_one_paragraph_and_no_traceback(tmp_path: Path, overrides: list[str]):
+# (overrides, what the one error line must say); the truncated checkpoint is written by the test.
+REFUSED = [
+    (["data.batch_size=-1"], "data.batch_size"),
+    (["model=cyclegan", "data=mnist"], "data=mnist_usps"),
+    (["model.n_critic=0"], "model.n_critic"),
+    (["ckpt_path={truncated}"], "not a readable checkpoint"),
+]
+if not torch.cuda.is_available():
+    REFUSED.append((["trainer=gpu"], "trainer=cpu"))
+
+
+@pytest.mark.parametrize(("overrides", "said"), REFUSED, ids=[" ".join(o) for o, _ in REFUSED])
+def test_a_refused_run_prints_its_one_paragraph_first_in_a_few_lines(tmp_path: Path, overrides: list[str], said: str):
+    truncated = tmp_path / "last.ckpt"
+    torch.save({"state_dict": {"w": torch.zeros(1000)}}, truncated)
+    truncated.write_bytes(truncated.read_bytes()[:2000])
+    typed = [o.format(truncated=truncated) for o in overrides]
     out = subprocess.run(
-        [sys.executable, "-m", "ganzoo.train", *overrides, f"hydra.run.dir={tmp_path}", "data.data_dir=/nonexistent"],
+        [sys.executable, "-m", "ganzoo.train", *typed, f"hydra.run.dir={tmp_path}", "data.data_dir=/nonexistent"],
         capture_output=True,
         text=True,
         timeout=120,
         cwd=tmp_path,
     )
+    printed = (out.stdout + out.stderr).splitlines()
     assert out.returncode == 1
-    assert "Traceback" not in out.stdout + out.stderr
+    # no config (it is printed only for runs that start), no traceback: the message, at most a few lines
+    assert len(printed) <= 10, "\n".join(printed)
+    assert not any("Traceback" in line or line.startswith("model:") for line in printed)
     # refused before the data was read: the data folder does not even exist
-    errors = [line for line in (out.stdout + out.stderr).splitlines() if "ERROR" in line]
-    assert len(errors) == 1 and ("data.batch_size" in errors[0] or "data=mnist_usps" in errors[0])
+    errors = [line for line in printed if "ERROR" in line]
+    assert len(errors) == 1 and said in errors[0]
 
 
 @pytest.mark.parametrize(("logger", "extra"), [("mlflow", ".[mlflow]"), ("wandb", ".[wandb]")])

@@ -1,6 +1,5 @@
 """Finding the Hydra configs and turning config groups into objects."""
 
-import hashlib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -9,8 +8,8 @@ from typing import Any
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-# File systems cap a name at 255 bytes; sweep folders are named by their overrides and leave room for the job number.
-MAX_DIRNAME_BYTES = 200
+from ganzoo.run_names import sweep_subdir
+
 # What `ganzoo.train` leaves in a run folder when the run ends with a known error or on its own (ganzoo.report reads
 # them): a run killed or interrupted has neither.
 FAILED_MARKER = "failed.txt"
@@ -30,14 +29,23 @@ def config_dir() -> Path:
     raise FileNotFoundError(f"ganzoo's Hydra configs (conf/train.yaml) are neither in {here} nor the repository.")
 
 
-def short_dirname(name: str, limit: int = MAX_DIRNAME_BYTES) -> str:
-    """A run-folder name of at most `limit` bytes: longer override lists are cut and end in a hash of the whole,
-    so that two runs whose overrides differ only past the cut still get different folders."""
-    raw = name.encode()
-    if len(raw) <= limit:
-        return name
-    digest = hashlib.sha1(raw).hexdigest()[:10]
-    return raw[: limit - len(digest) - 1].decode(errors="ignore") + "~" + digest
+# Overrides whose value is a file path.
+PATH_KEYS = ("ckpt_path",)
+
+
+def quote_paths(args: list[str]) -> list[str]:
+    """The command line with each `ckpt_path=<path>` quoted for Hydra when the path exists or holds "=", so that a
+    checkpoint is typed as `ls` shows it even inside a folder whose name Hydra's grammar would reject (sweep folders
+    of earlier versions: `0_model=gan,seed=1`). A sweep over paths (`ckpt_path=a.ckpt,b.ckpt`) stays as it is."""
+    quoted = []
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        quote = next((q for q in "'\"" if q not in value), None)
+        typed_path = sep and key in PATH_KEYS and value and quote and value[0] not in "'\""
+        if typed_path and ("=" in value or os.path.exists(os.path.expanduser(value))):
+            arg = f"{key}={quote}{value}{quote}"
+        quoted.append(arg)
+    return quoted
 
 
 def schedule_steps(constant: int, decay: int, n_critic: int = 1, n_gen: int = 1) -> int:
@@ -52,9 +60,13 @@ def objective_mode(metric: str) -> str:
     return "max" if name in ("is", "modes", "precision", "recall", "density", "coverage") or "acc" in name else "min"
 
 
+def _sweep_subdir(num: int, overrides: Any, keys: Any) -> str:
+    return sweep_subdir(num, list(overrides), None if keys is None else list(keys))
+
+
 # Registered on import, before Hydra resolves them: conf/hydra/default.yaml names sweep folders through the first,
 # conf/schedule/ sets trainer.max_steps through the second, conf/callbacks/best_checkpoint.yaml its mode by the third.
-OmegaConf.register_new_resolver("ganzoo.dirname", short_dirname, replace=True)
+OmegaConf.register_new_resolver("ganzoo.sweep_subdir", _sweep_subdir, replace=True)
 OmegaConf.register_new_resolver("ganzoo.schedule_steps", schedule_steps, replace=True)
 OmegaConf.register_new_resolver("ganzoo.objective_mode", objective_mode, replace=True)
 OmegaConf.register_new_resolver("ganzoo.basename", lambda path: Path(str(path)).name, replace=True)

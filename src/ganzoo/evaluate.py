@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from ganzoo.callbacks import ValidationMetrics
 from ganzoo.checkpoint import load_model
-from ganzoo.config import config_dir
+from ganzoo.config import config_dir, quote_paths
 from ganzoo.data import DatasetNotFoundError
 from ganzoo.metrics import InceptionWeightsError, build_metrics
 from ganzoo.metrics.translation import TranslationMetrics
@@ -122,5 +122,11 @@ def main(cfg: DictConfig) -> float:
     return float(report["fid"])
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """`python -m ganzoo.evaluate`: any checkpoint path unquoted (ganzoo.config.quote_paths), then Hydra."""
+    sys.argv[1:] = quote_paths(sys.argv[1:])
     main()
+
+
+if __name__ == "__main__":
+    cli()

@@ -13,6 +13,7 @@ import base64
 import html
 import io
 import math
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,22 +128,19 @@ def columns(runs: list[Run]) -> list[str]:
 
 
 def table_rows(runs: list[Run]) -> tuple[list[str], list[list[str]]]:
-    """The table as text cells, shared by the HTML and the Markdown versions."""
+    """The table as text cells, shared by the HTML and the Markdown versions: what sets each run apart, then its
+    metrics (final and best), then its steps, minutes and status."""
     metrics = columns(runs)
-    header = ["run", "overrides", "status", "steps", "minutes"]
+    header = ["run", "overrides"]
     header += [f"{k} ({'final' if i == 0 else 'best'})" for k in metrics for i in (0, 1)]
+    header += ["steps", "minutes", "status"]
     rows = []
     for run in runs:
-        cells = [
-            run.name,
-            " ".join(run.overrides) or "(defaults)",
-            run.status,
-            "" if run.steps is None else str(run.steps),
-        ]
-        cells.append("" if run.minutes is None else f"{run.minutes:.1f}")
+        cells = [run.name, " ".join(run.overrides) or "(defaults)"]
         for k in metrics:
             cells += [f"{run.final[k]:.4g}" if k in run.final else "", f"{run.best[k]:.4g}" if k in run.best else ""]
-        rows.append(cells)
+        cells += ["" if run.steps is None else str(run.steps), "" if run.minutes is None else f"{run.minutes:.1f}"]
+        rows.append([*cells, run.status])
     return header, rows
 
 
@@ -162,30 +160,77 @@ def png(figure: plt.Figure) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
+LINESTYLES = ("-", "--", ":", "-.")
+SVG_DASHES = {
+    "-": "",
+    "--": ' stroke-dasharray="6,3"',
+    ":": ' stroke-dasharray="2,2"',
+    "-.": ' stroke-dasharray="6,2,2,2"',
+}
+
+
+def line_styles(runs: list[Run]) -> list[dict]:
+    """One colour and dash per run, the same in every plot and in the page's legend (tab10, then dashed)."""
+    colours = plt.get_cmap("tab10").colors
+    return [{"color": colours[i % 10], "linestyle": LINESTYLES[i // 10 % 4]} for i in range(len(runs))]
+
+
+def labels(runs: list[Run]) -> list[str]:
+    """What names each run in the legend: its own overrides when they tell it apart, else its folder's name."""
+    own = [" ".join(run.overrides) for run in runs]
+    distinct = all(own) and len(set(own)) == len(own)
+    return own if distinct else [run.name for run in runs]
+
+
+def smoothed(values: list[float]) -> list[float]:
+    """An exponential moving average spanning about 1/40 of the curve, debiased at its start as TensorBoard's is:
+    per-step losses are too noisy to read raw."""
+    decay = max(0.0, 1 - 40 / len(values))
+    out, average = [], 0.0
+    for i, value in enumerate(values, start=1):
+        average = decay * average + (1 - decay) * value
+        out.append(average / (1 - decay**i))
+    return out
+
+
+def plot_order(tags: set[str]) -> list[str]:
+    """FID, the losses and a translation's accuracy, then the other val/* tags: what runs are mostly compared by comes
+    first."""
+    vals = sorted(t for t in tags if t.startswith("val/") and "/class_" not in t and not t.endswith("_std"))
+    first = [t for t in ("val/fid", *LOSSES, "val/acc") if t in tags]
+    return first + [t for t in vals if t not in first]
+
+
 def plots(runs: list[Run]) -> list[tuple[str, str]]:
-    """(title, base64 PNG): each val/* tag against steps and minutes, then the losses against steps."""
-    tags = sorted({t for r in runs for t in r.curves if t.startswith("val/") and "/class_" not in t})
+    """(title, base64 PNG), one panel each: val/fid against steps and against minutes, the losses against steps
+    (raw, faint, and smoothed), then every other val/* tag against steps. No legends on the axes: each run keeps its
+    colour in every panel, and the page says which is which."""
+    styles = line_styles(runs)
     figures = []
-    for tag in [*tags, *LOSSES]:
-        with_data = [r for r in runs if r.curves.get(tag)]
-        if not with_data:
-            continue
-        panels = 2 if tag.startswith("val/") else 1
-        figure, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 3.4), squeeze=False)
-        for run in with_data:
-            steps, walls, values = zip(*run.curves[tag], strict=True)
-            axes[0][0].plot(steps, values, label=run.name, marker="." if len(steps) < 30 else None)
-            if panels == 2:
-                minutes = [(t - walls[0]) / 60 for t in walls]
-                axes[0][1].plot(minutes, values, label=run.name, marker="." if len(steps) < 30 else None)
-        axes[0][0].set_xlabel("step")
-        if panels == 2:
-            axes[0][1].set_xlabel("minutes")
-        for ax in axes[0]:
-            ax.set_ylabel(tag)
+    for tag in plot_order({t for r in runs for t in r.curves}):
+        axes_x = ("step", "minutes") if tag == "val/fid" else ("step",)
+        for x in axes_x:
+            figure, ax = plt.subplots(figsize=(4.6, 2.9))
+            drawn = False
+            for run, style in zip(runs, styles, strict=True):
+                if not run.curves.get(tag):
+                    continue
+                drawn = True
+                steps, walls, values = zip(*run.curves[tag], strict=True)
+                start = min(t for events in run.curves.values() for _, t, _ in events)  # the run's first event
+                xs = steps if x == "step" else [(t - start) / 60 for t in walls]
+                if tag.startswith("val/"):
+                    ax.plot(xs, values, marker="." if len(xs) < 30 else None, **style)
+                else:
+                    ax.plot(xs, values, alpha=0.2, linewidth=0.6, color=style["color"])
+                    ax.plot(xs, smoothed(list(values)), **style)
+            if not drawn:
+                plt.close(figure)
+                continue
+            ax.set(xlabel=x, title=f"{tag} against {'steps' if x == 'step' else 'minutes'}")
+            ax.title.set_fontsize(10)
             ax.grid(alpha=0.3)
-        axes[0][-1].legend(fontsize=7)
-        figures.append((tag, png(figure)))
+            figures.append((f"{tag} ({x})", png(figure)))
     return figures
 
 
@@ -203,43 +248,73 @@ function sortTable(col) {
 }
 """
 STYLE = """
-body { font-family: sans-serif; margin: 1.5em; } table { border-collapse: collapse; font-size: 13px; }
-th, td { border: 1px solid #ccc; padding: 3px 6px; } th { background: #eee; cursor: pointer; }
+body { font-family: sans-serif; margin: 1em 1.5em; } h1 { font-size: 1.4em; margin: 0 0 .3em; }
+h2 { font-size: 1.15em; margin: 1em 0 .4em; } p.note { font-size: 12px; color: #444; margin: .2em 0 .6em; }
+table { border-collapse: collapse; font-size: 12px; } th, td { border: 1px solid #ccc; padding: 2px 5px; }
+th { background: #eee; cursor: pointer; font-weight: normal; } td.num { text-align: right; }
+svg { margin-right: 4px; vertical-align: middle; }
+td.name { max-width: 14em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+td.overrides { min-width: 9em; max-width: 24em; overflow-wrap: anywhere; } td.status { max-width: 18em; }
 .failed { background: #fde2e2; } .unfinished { background: #fff6d6; }
-.grids { display: flex; flex-wrap: wrap; gap: 12px; } figure { margin: 0; max-width: 300px; }
-figcaption { font-size: 12px; word-break: break-all; } img.grid { width: 280px; image-rendering: pixelated; }
+.legend { font-size: 12px; display: flex; flex-wrap: wrap; gap: 4px 16px; margin: .3em 0 .6em; }
+.plots { display: grid; grid-template-columns: repeat(auto-fill, minmax(400px, 1fr)); gap: 6px 12px; }
+img.plot { width: 100%; max-width: 560px; }
+.grids { display: flex; flex-wrap: wrap; gap: 12px; } figure { margin: 0; max-width: 230px; }
+figcaption { font-size: 11px; word-break: break-all; } img.grid { width: 220px; image-rendering: pixelated; }
 """
 
 
+def swatch(style: dict) -> str:
+    """A short line in the run's colour and dash, for the legend and the table."""
+    red, green, blue = (round(255 * c) for c in style["color"][:3])
+    dashes = SVG_DASHES[style["linestyle"]]
+    return (
+        f'<svg width="26" height="8"><line x1="0" y1="4" x2="26" y2="4" stroke="rgb({red},{green},{blue})" '
+        f'stroke-width="2.5"' + (f' stroke-dasharray="{dashes}"' if dashes else "") + "/></svg>"
+    )
+
+
 def page(runs: list[Run], common: list[str]) -> str:
+    """The HTML page: the table (metrics next to the run's name), a legend, the curves from FID and the losses on,
+    then the last sample grids; sized to read in a window of about 1,400 pixels."""
     header, rows = table_rows(runs)
+    styles, names = line_styles(runs), labels(runs)
     head = "".join(
         f'<th onclick="sortTable({i})" data-sortable="true">{html.escape(h)}</th>' for i, h in enumerate(header)
     )
     body = []
-    for run, cells in zip(runs, rows, strict=True):
+    for run, cells, style in zip(runs, rows, styles, strict=True):
         kind = "failed" if run.status.startswith(("failed", "not started")) else run.status
-        body.append(f'<tr class="{kind}">' + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+        tds = [f'<td class="name" title="{html.escape(cells[0])}">{swatch(style)}{html.escape(cells[0])}</td>']
+        tds.append(f'<td class="overrides">{html.escape(cells[1])}</td>')
+        tds += [f'<td class="num">{html.escape(c)}</td>' for c in cells[2:-1]]
+        tds.append(f'<td class="status">{html.escape(cells[-1])}</td>')
+        body.append(f'<tr class="{kind}">' + "".join(tds) + "</tr>")
+    legend = "".join(
+        f'<span title="{html.escape(run.name)}">{swatch(style)}{html.escape(name)}</span>'
+        for run, style, name in zip(runs, styles, names, strict=True)
+    )
     grids = []
-    for run in runs:
+    for run, name in zip(runs, names, strict=True):
         if run.grid is not None:
             data = base64.b64encode(run.grid.read_bytes()).decode()
-            caption = f"{run.name}: {' '.join(run.overrides)} ({run.grid.stem})"
             grids.append(
                 f'<figure><img class="grid" alt="{html.escape(run.name)}" src="data:image/png;base64,{data}">'
-                f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+                f"<figcaption>{html.escape(name)} ({run.grid.stem})</figcaption></figure>"
             )
     figures = "".join(
-        f'<h3>{html.escape(t)}</h3><img class="plot" alt="{html.escape(t)}" src="data:image/png;base64,{d}">'
+        f'<img class="plot" alt="{html.escape(t)}" title="{html.escape(t)}" src="data:image/png;base64,{d}">'
         for t, d in plots(runs)
     )
     return (
         f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>ganzoo report</title><style>{STYLE}</style>"
         f"<script>{SORT_SCRIPT}</script></head><body><h1>ganzoo report: {len(runs)} runs</h1>"
-        f"<p>Overrides of every run: <code>{html.escape(' '.join(common) or '(none)')}</code>; the table shows the "
-        "others. Click a column header to sort. Two-domain runs show translation grids and their accuracies.</p>"
+        f"<p class='note'>Overrides of every run: <code>{html.escape(' '.join(common) or '(none)')}</code>; the "
+        "table shows the others. Click a column header to sort. Two-domain runs show translation grids and their "
+        "accuracies.</p>"
         f'<table id="runs"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
-        f'<h2>Last sample grids</h2><div class="grids">{"".join(grids)}</div><h2>Curves</h2>{figures}</body></html>'
+        f'<h2>Curves</h2><div class="legend">{legend}</div><div class="plots">{figures}</div>'
+        f'<h2>Last sample grids</h2><div class="grids">{"".join(grids)}</div></body></html>'
     )
 
 
@@ -265,8 +340,10 @@ def write_report(paths: list[Path], out: Path) -> tuple[Path, Path]:
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    options = dict(a.split("=", 1) for a in args if "=" in a)
-    paths = [Path(a) for a in args if "=" not in a]
+    # out=...; a folder that exists is a path even when its name holds "=" (sweep folders of earlier versions)
+    is_option = [re.fullmatch(r"[A-Za-z_]+=.*", a) is not None and not Path(a).exists() for a in args]
+    options = dict(a.split("=", 1) for a, option in zip(args, is_option, strict=True) if option)
+    paths = [Path(a) for a, option in zip(args, is_option, strict=True) if not option]
     unknown = set(options) - {"out"}
     if not paths or unknown:
         extra = f" (unknown options: {sorted(unknown)})" if unknown else ""

@@ -6,6 +6,8 @@ seed + b, as the metrics do, so `seed=0` (the metrics' default) gives the very i
 With translate=<domain>, a two-domain model translates that domain's test split, and `labels` are saved too.
 With encode=test (or val), a model with an encoder (BiGAN) encodes that split of its run's data: `codes`
 (float32, N x latent_dim), `labels`, and `images` holding the reconstructions G(E(x)).
+With interpolate.walks=K, K walks through latent space (one row each: from the K codes of noise seed `seed` to those
+of seed + 1, in interpolate.steps images), as a grid PNG (rows the walks) and an animation (.gif) beside the .npz.
 """
 
 import logging
@@ -15,12 +17,15 @@ from pathlib import Path
 import hydra
 import numpy as np
 import torch
+import torch.nn.functional as F
 from hydra.utils import instantiate
 from omegaconf import DictConfig
+from torchvision.transforms.functional import to_pil_image
 from torchvision.utils import make_grid, save_image
 
+from ganzoo.animate import save_animation
 from ganzoo.checkpoint import load_model
-from ganzoo.config import config_dir
+from ganzoo.config import config_dir, quote_paths
 from ganzoo.data import DatasetNotFoundError, ImageDataModule, MNISTDataModule, SyntheticDataModule, USPSDataModule
 from ganzoo.models import AdversarialModule
 from ganzoo.utils import eval_mode
@@ -83,6 +88,69 @@ def encode(
     return torch.cat(codes), torch.cat(reconstructions), labels
 
 
+def lerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Points (1 - t) a + t b of the lines from rows of `a` (N x D) to rows of `b`, at each of `t` (T): N x T x D.
+    Exactly a at t = 0 and b at t = 1."""
+    w = t.to(a.dtype)[None, :, None]
+    return (1 - w) * a[:, None] + w * b[:, None]
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation (Shoemake, 1985) from rows of `a` (N x D) to rows of `b`, at fractions `t` (T) of the
+    angle between them: N x T x D, exactly a at t = 0 and b at t = 1. Gaussian codes have norms near sqrt(D); the
+    straight line between two of them passes through shorter codes that the generator never saw, the arc does not
+    (White, 2016, "Sampling Generative Networks"). Parallel rows take the straight line."""
+    omega = torch.acos(F.cosine_similarity(a, b, dim=-1).clamp(-1, 1))[:, None, None]
+    w = t.to(a.dtype)[None, :, None]
+    sin = torch.sin(omega)
+    arc = torch.sin((1 - w) * omega) / sin * a[:, None] + torch.sin(w * omega) / sin * b[:, None]
+    return torch.where(sin.abs() > 1e-6, arc, lerp(a, b, t))
+
+
+@torch.no_grad()
+def interpolate(
+    model: AdversarialModule, walks: int, steps: int, seed: int = 0, spherical: bool = True
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`walks` walks of `steps` images each, walk i from the i-th code of noise seed `seed` to the i-th of seed + 1,
+    so that their ends are the images `generate(model, walks, walks, seed)` and `(..., seed + 1)`: (uint8 images,
+    walks x steps x C x H x W; latent codes, walks x steps x D). Along the arc between codes (`spherical`) or the
+    straight line; an InfoGAN categorical code (the last `info_codes` entries) always moves along the line."""
+    if walks < 1 or steps < 2:
+        raise ValueError(f"interpolate.walks must be >= 1 and interpolate.steps >= 2, got {walks} and {steps}.")
+    ends = []
+    for s in (seed, seed + 1):
+        try:
+            ends.append(model.latent(walks, torch.Generator(device=model.device).manual_seed(s)))
+        except AttributeError as error:  # no generator with a latent size: a translation model
+            raise NotImplementedError(
+                f"{type(model).__name__} has no latent codes to walk between: interpolate= needs a model that "
+                "generates from noise."
+            ) from error
+    a, b = ends
+    t = torch.linspace(0, 1, steps, device=a.device)
+    codes = getattr(model, "info_codes", 0) or 0
+    noise = a.shape[1] - codes
+    path = slerp(a[:, :noise], b[:, :noise], t) if spherical else lerp(a[:, :noise], b[:, :noise], t)
+    path = torch.cat([path, lerp(a[:, noise:], b[:, noise:], t)], dim=2)
+    with eval_mode(model):
+        images = [to_uint8(model.network("generator")(path[:, i])) for i in range(steps)]
+    return torch.stack(images, dim=1), path.float().cpu()
+
+
+def write_walks(images: torch.Tensor, latents: torch.Tensor, out: Path, frame_ms: int = 100) -> tuple[Path, Path]:
+    """The .npz (`images` and `latents`, walk by walk), a PNG grid beside it (one row per walk) and an animation
+    (.gif) whose frames go from the walks' first images to their last and back; returns (grid, animation)."""
+    walks, steps = images.shape[:2]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, images=images.flatten(0, 1).numpy(), latents=latents.flatten(0, 1).numpy())
+    png = out.with_suffix(".png")
+    save_image(make_grid(images.flatten(0, 1).float() / 255, nrow=steps), png)
+    nrow = int(np.ceil(np.sqrt(walks)))
+    frames = [to_pil_image(make_grid(images[:, i], nrow=nrow)) for i in [*range(steps), *range(steps - 2, 0, -1)]]
+    gif = save_animation(frames, out.with_suffix(".gif"), [frame_ms] * len(frames))
+    return png, gif
+
+
 def run_data(run: dict, data_dir: str) -> ImageDataModule:
     """The datamodule of the checkpoint's run, reading from this machine's `data_dir`."""
     config = dict(run["data"])
@@ -126,9 +194,15 @@ def main(cfg: DictConfig) -> None:
         model.use_weights(cfg.weights)
         out = Path(cfg.out).expanduser()
         codes = None
-        if cfg.translate and cfg.get("encode"):
-            raise ValueError("Choose translate=<domain> or encode=<split>, not both.")
-        if cfg.get("encode"):
+        walks = cfg.interpolate.walks
+        if sum(map(bool, (cfg.translate, cfg.get("encode"), walks))) > 1:
+            raise ValueError("Choose one of translate=<domain>, encode=<split> and interpolate.walks=<K>.")
+        if walks:
+            spherical = cfg.interpolate.path == "slerp"
+            if cfg.interpolate.path not in ("slerp", "lerp"):
+                raise ValueError(f"interpolate.path must be slerp or lerp, got {cfg.interpolate.path!r}.")
+            images, codes = interpolate(model, walks, cfg.interpolate.steps, cfg.seed, spherical)
+        elif cfg.get("encode"):
             codes, images, labels = encode(model, run_data(run, cfg.data_dir), cfg.encode, cfg.batch_size)
         elif cfg.translate:
             data = domain_data(cfg.translate, run, cfg.data_dir)
@@ -138,10 +212,20 @@ def main(cfg: DictConfig) -> None:
     except (DatasetNotFoundError, FileNotFoundError, ValueError, NotImplementedError) as error:
         log.error(str(error))
         sys.exit(1)
+    if walks:
+        png, gif = write_walks(images, codes, out)
+        print(f"{walks} latent walks of {images.shape[1]} images written to {out} (grid: {png}, animation: {gif})")
+        return
     png = write(images, out, labels, cfg.grid_images, codes)
     what = f"{tuple(codes.shape)} codes and reconstructions" if codes is not None else "images"
     print(f"{tuple(images.shape)} {images.dtype} {what} written to {out} (grid: {png})")
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """`python -m ganzoo.sample`: any checkpoint path unquoted (ganzoo.config.quote_paths), then Hydra."""
+    sys.argv[1:] = quote_paths(sys.argv[1:])
     main()
+
+
+if __name__ == "__main__":
+    cli()

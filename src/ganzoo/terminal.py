@@ -7,8 +7,8 @@ from omegaconf import DictConfig, OmegaConf
 
 log = logging.getLogger(__name__)
 
-# Lightning's advertisement for its cloud logger, printed at every run: noise, not a warning.
-NOISE = ("litlogger",)
+# Lightning's advertisements for its cloud logger and checkpoint registry, printed at every run: noise, not warnings.
+NOISE = ("litlogger", "litmodels")
 
 
 def _not_noise(record: logging.LogRecord) -> bool:
@@ -30,5 +30,6 @@ def route_lightning_logs() -> None:
 
 
 def show_config(cfg: DictConfig) -> None:
-    """The composed config, once at the start (print_config=false turns it off)."""
-    log.info("Config (also in .hydra/config.yaml of the run folder):\n" + OmegaConf.to_yaml(cfg, resolve=False))
+    """The config of a run that passed its checks, once before training (print_config=false turns it off)."""
+    where = "as in .hydra/config.yaml of the run folder, plus a resumed checkpoint's own overrides"
+    log.info(f"Config ({where}):\n" + OmegaConf.to_yaml(cfg, resolve=False))

@@ -9,6 +9,7 @@ from pathlib import Path
 import hydra
 import lightning.pytorch as pl
 from hydra.core.hydra_config import HydraConfig
+from hydra.errors import InstantiationException
 from hydra.types import RunMode
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ProgressBar as ProgressBarBase
@@ -31,6 +32,7 @@ from ganzoo.config import (
     check_ddp_in_sweep,
     config_dir,
     instantiate_dict,
+    quote_paths,
 )
 from ganzoo.data import DatasetNotFoundError
 from ganzoo.metrics import InceptionWeightsError
@@ -49,7 +51,7 @@ def build(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule, pl.Lightning
     if metrics is not None:
         metrics.build()  # first, so that missing metric weights stop the run at once
     datamodule = instantiate(cfg.data)
-    model = instantiate(cfg.model)
+    model = build_model(cfg.model)
     model.run_config = OmegaConf.to_container(cfg, resolve=True)
     allow_mlflow_file_store(cfg.get("logger"))
     loggers = instantiate_dict(cfg.get("logger"))
@@ -66,6 +68,17 @@ def build(cfg: DictConfig) -> tuple[pl.Trainer, pl.LightningModule, pl.Lightning
         if isinstance(logger, TensorBoardLogger):
             write_run_summary(logger, model.run_config)
     return trainer, model, datamodule
+
+
+def build_model(cfg: DictConfig) -> pl.LightningModule:
+    """The model `cfg` names; a setting its constructor refuses (a ValueError naming the key, e.g. model.n_critic=0)
+    becomes a ConfigError, printed as its one paragraph instead of Hydra's wrapper around it."""
+    try:
+        return instantiate(cfg)
+    except InstantiationException as error:
+        if isinstance(error.__cause__, ValueError):
+            raise ConfigError(str(error.__cause__)) from error
+        raise
 
 
 # The last checkpoint saved_run read, by (path, size, mtime): {"key": ..., "saved": ...}. A plain dict, not
@@ -145,15 +158,29 @@ def check_resume(cfg: DictConfig) -> None:
         )
 
 
-def train(cfg: DictConfig, overrides: list[str] | None = None) -> tuple[pl.Trainer, pl.LightningModule]:
-    """Build and fit, resuming from `ckpt_path` when set. `overrides`, the command line that composed `cfg`,
-    travel in the checkpoints, so that a resume can restore the run's settings from them."""
+def prepare(
+    cfg: DictConfig, overrides: list[str] | None = None
+) -> tuple[pl.Trainer, pl.LightningModule, pl.LightningDataModule]:
+    """Check the settings and build everything, so that a run that cannot work stops before it prints or trains.
+    `overrides`, the command line that composed `cfg`, travel in the checkpoints, so that a resume can restore the
+    run's settings from them."""
     check_config(cfg)
     check_resume(cfg)
     trainer, model, datamodule = build(cfg)
     model.run_overrides = [o for o in overrides or [] if override_key(o) != "ckpt_path"]
+    return trainer, model, datamodule
+
+
+def fit(trainer: pl.Trainer, model: pl.LightningModule, datamodule: pl.LightningDataModule, cfg: DictConfig) -> None:
+    """Train, resuming from `ckpt_path` when set."""
     # weights_only=False: ganzoo checkpoints hold loop and random states besides tensors (its own files)
     trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=False)
+
+
+def train(cfg: DictConfig, overrides: list[str] | None = None) -> tuple[pl.Trainer, pl.LightningModule]:
+    """Check, build and fit (see `prepare`), resuming from `ckpt_path` when set."""
+    trainer, model, datamodule = prepare(cfg, overrides)
+    fit(trainer, model, datamodule, cfg)
     return trainer, model
 
 
@@ -186,12 +213,14 @@ def main(cfg: DictConfig) -> float | None:
     multirun = HydraConfig.get().mode == RunMode.MULTIRUN
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     route_lightning_logs()
-    if cfg.get("print_config", True):
-        show_config(cfg)
     try:
         check_ddp_in_sweep(cfg, multirun=multirun)
         typed = list(HydraConfig.get().overrides.task)
-        trainer, _ = train(resume_config(cfg, typed), typed)
+        cfg = resume_config(cfg, typed)
+        trainer, model, datamodule = prepare(cfg, typed)  # a refused run stops here, before the config is printed
+        if cfg.get("print_config", True):
+            show_config(cfg)
+        fit(trainer, model, datamodule, cfg)
     except KNOWN_ERRORS as error:
         log.error(str(error))
         (run_dir / FAILED_MARKER).write_text(f"{type(error).__name__}: {error}\n")
@@ -203,5 +232,12 @@ def main(cfg: DictConfig) -> float | None:
     return objective(trainer, cfg.get("optimized_metric"))
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """`python -m ganzoo.train` and the `ganzoo-train` command: any checkpoint path unquoted
+    (ganzoo.config.quote_paths), then Hydra."""
+    sys.argv[1:] = quote_paths(sys.argv[1:])
     main()
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,7 +1,6 @@
 """ImageDataModule: in-memory image tensors in [-1, 1], a seeded held-out split, resumable training order;
-TorchvisionDataModule: the same over a dataset in torchvision's on-disk layout, with clear missing-data errors."""
+TorchvisionDataModule: the same over a dataset in torchvision's on-disk layout, fetched when missing and allowed."""
 
-import socket
 from pathlib import Path
 
 import torch
@@ -10,6 +9,7 @@ from lightning.pytorch import LightningDataModule
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torchvision import datasets
 
+from ganzoo.data.download import fetch
 from ganzoo.data.sampling import ResumableSampler, resumable_loader
 
 
@@ -40,7 +40,7 @@ class ImageDataModule(LightningDataModule):
         val_size: int = 5000,
         image_size: int = 28,
         channels: int = 1,
-        download: bool = False,
+        download: bool = True,
         seed: int = 0,
     ) -> None:
         super().__init__()
@@ -90,52 +90,58 @@ class ImageDataModule(LightningDataModule):
         return self._loader(self.test_set, train=False)
 
 
-DOWNLOAD_TIMEOUT_S = 30
-
-
-def not_found_error(name: str, folder: Path, files: list[str], reason: str = "") -> DatasetNotFoundError:
-    return DatasetNotFoundError(
-        f"{name} was not found in {folder.resolve()}{reason}. Expected torchvision's files there: "
-        f"{', '.join(files)}. Point ganzoo at the folder that holds them with the environment variable "
-        f"GANZOO_DATA_DIR=/path/to/datasets or the override paths.data_dir=/path/to/datasets, "
-        f"or let torchvision fetch them with data.download=true (needs internet)."
-    )
-
-
 class TorchvisionDataModule(ImageDataModule):
-    """A dataset in torchvision's on-disk layout: downloads only when allowed, and says clearly what is missing."""
+    """A dataset in torchvision's on-disk layout: the files that are there are used as they are; missing ones are
+    downloaded by torchvision when `download` allows it and a server answers, else a clear error says what to do."""
 
-    def _folder(self) -> Path:
+    folder: str  # where the files lie, under data_dir
+    files: tuple[str, ...]
+    urls: tuple[str, ...]  # torchvision's servers for them, checked for reachability before downloading
+
+    def _dataset(self, root: Path, train: bool, download: bool) -> datasets.VisionDataset:
+        """torchvision's dataset with `root` as its data root (data_dir, or a staging folder while downloading)."""
         raise NotImplementedError
 
-    def _files(self) -> list[str]:
-        raise NotImplementedError
-
-    def _dataset(self, train: bool, download: bool) -> datasets.VisionDataset:
-        raise NotImplementedError
+    def missing_files(self) -> list[str]:
+        return [f for f in self.files if not (self.data_dir / self.folder / f).exists()]
 
     def prepare_data(self) -> None:
-        if not self.download or all((self._folder() / f).exists() for f in self._files()):
+        """Download the missing files, if any and if allowed. Lightning calls this on one process per node before
+        `setup`; `require_files` calls it too, for entry points that call only `setup`."""
+        missing = self.missing_files()
+        if not missing or not self.download:
             return
-        previous = socket.getdefaulttimeout()
-        socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
-        try:
+
+        def download(root: Path) -> None:
             for train in (True, False):
-                self._dataset(train, download=True)
-        except Exception as error:  # torchvision raises RuntimeError, URLError or OSError offline
+                self._dataset(root, train, download=True)
+
+        try:
+            fetch(download, self.data_dir, self.folder, missing, self.urls)
+        except Exception as error:  # torchvision raises RuntimeError, URLError, OSError, HTTPException, ...
             reason = f" and downloading it failed ({type(error).__name__}: {error})"
-            raise not_found_error(self.name, self._folder(), self._files(), reason) from None
-        finally:
-            socket.setdefaulttimeout(previous)
+            fix = "run where the internet can be reached: torchvision then fetches them by itself (data.download=true)"
+            raise self._not_found(reason, fix) from None
 
     def require_files(self) -> None:
-        if any(not (self._folder() / f).exists() for f in self._files()):
-            raise not_found_error(self.name, self._folder(), self._files())
+        """Fetch what is missing where allowed, then raise the clear error if anything still is."""
+        self.prepare_data()
+        if self.missing_files():
+            reason = "" if self.download else " and data.download=false forbids downloading it"
+            raise self._not_found(reason, "let torchvision fetch them with data.download=true (needs internet)")
+
+    def _not_found(self, reason: str, fix: str) -> DatasetNotFoundError:
+        """One paragraph: which folder, which files, and the ways to provide them."""
+        return DatasetNotFoundError(
+            f"{self.name} was not found in {(self.data_dir / self.folder).resolve()}{reason}. Expected torchvision's "
+            f"files there: {', '.join(self.files)}. Point ganzoo at the folder that holds them with the environment "
+            f"variable GANZOO_DATA_DIR=/path/to/datasets or the override paths.data_dir=/path/to/datasets, or {fix}."
+        )
 
     def load_split(self, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
         """torchvision's `data` (uint8, N x H x W) and `targets`, as MNIST and USPS keep them."""
         self.require_files()
-        dataset = self._dataset(train, download=False)
+        dataset = self._dataset(self.data_dir, train, download=False)
         images = torch.as_tensor(dataset.data)
         labels = torch.as_tensor(dataset.targets, dtype=torch.long)
         return to_unit_range(images, self.image_size), labels

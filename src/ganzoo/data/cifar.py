@@ -23,24 +23,21 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
 class CIFAR10DataModule(TorchvisionDataModule):
     """CIFAR-10, 50,000 train (minus the held-out split) and 10,000 test images, 32x32x3, 10 classes.
 
-    torchvision downloads and checks the archive (data.download=true); ganzoo reads the pickled batches itself,
-    so any folder with that layout works.
+    torchvision downloads and checks the archive when the batches are missing (data.download=true, the default);
+    ganzoo reads the pickled batches itself, so any folder with that layout works.
     """
 
     name = "CIFAR-10"
+    folder = "cifar-10-batches-py"
+    files = (*TRAIN_BATCHES, "test_batch", "batches.meta")
+    urls = (datasets.CIFAR10.url,)
 
-    def _folder(self) -> Path:
-        return self.data_dir / "cifar-10-batches-py"
-
-    def _files(self) -> list[str]:
-        return [*TRAIN_BATCHES, "test_batch", "batches.meta"]
-
-    def _dataset(self, train: bool, download: bool) -> datasets.CIFAR10:
-        return datasets.CIFAR10(str(self.data_dir), train=train, download=download)
+    def _dataset(self, root: Path, train: bool, download: bool) -> datasets.CIFAR10:
+        return datasets.CIFAR10(str(root), train=train, download=download)
 
     def load_split(self, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
         self.require_files()
-        batches = [read_batch(self._folder() / f) for f in (TRAIN_BATCHES if train else ["test_batch"])]
+        batches = [read_batch(self.data_dir / self.folder / f) for f in (TRAIN_BATCHES if train else ["test_batch"])]
         images = torch.from_numpy(np.concatenate([b[0] for b in batches]))
         labels = torch.from_numpy(np.concatenate([b[1] for b in batches]))
         return to_unit_range(images, self.image_size), labels

@@ -1,5 +1,7 @@
-"""FID, IS and KID through torchmetrics on pluggable feature extractors: digit classifiers or Inception."""
+"""FID, IS and KID through torchmetrics on pluggable feature extractors: digit classifiers or Inception; per-class
+metrics of class-conditional generators."""
 
+from ganzoo.metrics.conditional import CodeAccuracy, ConditionalAccuracy, IntraClassFID, match_codes
 from ganzoo.metrics.digits import DigitClassifier, DigitExtractor, load_digit_classifier
 from ganzoo.metrics.extractor import FeatureExtractor, FeatureHead
 from ganzoo.metrics.generative import LOGGED, ClassCoverage, GenerativeMetrics, build_metrics, inception_score_parts
@@ -8,6 +10,8 @@ from ganzoo.metrics.inception import InceptionExtractor, InceptionWeightsError, 
 __all__ = [
     "LOGGED",
     "ClassCoverage",
+    "CodeAccuracy",
+    "ConditionalAccuracy",
     "DigitClassifier",
     "DigitExtractor",
     "FeatureExtractor",
@@ -15,8 +19,10 @@ __all__ = [
     "GenerativeMetrics",
     "InceptionExtractor",
     "InceptionWeightsError",
+    "IntraClassFID",
     "build_metrics",
     "inception_score_parts",
     "load_digit_classifier",
+    "match_codes",
     "resolve_inception_weights",
 ]

@@ -3,6 +3,8 @@
 Hydra's basic sweeper re-raises the first failed job at the end of each batch with its traceback, and a job
 that calls `sys.exit` ends the whole sweep. This one lets Hydra mark failed jobs as such, runs the rest, and
 ends the sweep with one paragraph listing each failed job, its overrides and its message (exit status 1).
+It also tells each job which override keys differ between the jobs of the sweep (`hydra.sweeper.differing_keys`),
+so that conf/hydra/default.yaml names the run folders by them (ganzoo.run_names).
 """
 
 from collections.abc import Sequence
@@ -13,6 +15,8 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.utils import JobReturn, JobStatus
 from hydra.errors import CompactHydraException
 from hydra.plugins.launcher import Launcher
+
+from ganzoo import run_names
 
 
 class SweepFailedError(CompactHydraException):
@@ -61,6 +65,12 @@ class _RecordingLauncher(Launcher):
 
 
 class KeepGoingSweeper(BasicSweeper):
+    def __init__(
+        self, max_batch_size: int | None, params: dict[str, str] | None = None, differing_keys: list | None = None
+    ) -> None:
+        # differing_keys is set per job, by get_job_batch below; the sweeper itself has none.
+        super().__init__(max_batch_size=max_batch_size, params=params)
+
     def setup(self, **kwargs: Any) -> None:
         super().setup(**kwargs)
         self.launcher = _RecordingLauncher(self.launcher)
@@ -72,3 +82,10 @@ class KeepGoingSweeper(BasicSweeper):
         if launcher.failed:
             raise SweepFailedError(failure_summary(launcher.failed, launcher.total))
         return returns
+
+    def get_job_batch(self) -> Sequence[Sequence[str]]:
+        """The next batch of jobs, each told the keys in which the sweep's jobs differ."""
+        assert self.overrides is not None
+        keys = run_names.differing_keys([job for batch in self.overrides for job in batch])
+        listed = ",".join(f"'{key}'" for key in keys)
+        return [[*job, f"hydra.sweeper.differing_keys=[{listed}]"] for job in super().get_job_batch()]
