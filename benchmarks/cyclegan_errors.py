@@ -27,7 +27,7 @@ from hydra.utils import instantiate
 from ganzoo.checkpoint import load_model
 from ganzoo.metrics import load_digit_classifier
 from ganzoo.metrics.digits import to_digit_input
-from ganzoo.models.cyclegan import load_teacher
+from ganzoo.nets.teachers import load_teacher
 
 
 @torch.no_grad()

@@ -120,3 +120,17 @@ def test_a_checkpoint_whose_model_config_no_longer_builds_is_refused_by_name(che
     torch.save(saved, old)
     with pytest.raises(ValueError, match=r"old\.ckpt no longer builds: .*dropped_option.* delete that key"):
         load_model(old)
+
+
+def test_a_checkpoint_with_a_retired_setting_at_its_neutral_value_still_builds(checkpoint, tmp_path):
+    saved = torch.load(checkpoint, weights_only=False)
+    saved["ganzoo"]["config"]["model"] |= {"stop_on_nonfinite": True, "real_label": 1.0}  # as older runs saved them
+    old = tmp_path / "old.ckpt"
+    torch.save(saved, old)
+    model, config = load_model(old)
+    assert torch.equal(model.generator.project[0].weight, saved["state_dict"]["generator.project.0.weight"])
+    assert "real_label" not in config["model"] and "stop_on_nonfinite" not in config["model"]
+    saved["ganzoo"]["config"]["model"]["real_label"] = 0.9  # it trained otherwise: refused, by name
+    torch.save(saved, old)
+    with pytest.raises(ValueError, match=r"no longer builds: .*real_label"):
+        load_model(old)

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from ganzoo.events import read_scalars
 from ganzoo.report import Run, finished, labels, main, smoothed
 from test_sweeps import run_sweep
 
@@ -101,6 +102,14 @@ def test_report_of_a_sweep_with_a_failed_job(tmp_path: Path):
     assert "http" not in out.read_text()  # self-contained: nothing to fetch
     assert markdown_cells(out.with_suffix(".md").read_text()) == [page.header, *page.rows]
     assert [(job / "finished.txt").is_file() for job in jobs] == [True, False, True]
+    # the numbers: each finished run's final and best values, as its event files hold them
+    for row, job in ((page.rows[0], jobs[0]), (page.rows[2], jobs[2])):
+        scalars = read_scalars(job)
+        fid, inception = [v for _, v in scalars["val/fid"]], [v for _, v in scalars["val/is"]]
+        assert len(fid) == 2  # validated at steps 6 and 12
+        assert row[page.header.index("fid (final)")] == f"{fid[-1]:.4g}"
+        assert row[page.header.index("fid (best)")] == f"{min(fid):.4g}"  # lower is better
+        assert row[page.header.index("is (best)")] == f"{max(inception):.4g}"  # higher is better
 
 
 def test_a_run_killed_after_a_periodic_save_is_unfinished(tmp_path: Path):

@@ -26,11 +26,32 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
 
 
 def run_config(checkpoint: dict[str, Any]) -> dict[str, Any]:
-    """The resolved Hydra config of the run that wrote the checkpoint."""
+    """The resolved Hydra config of the run that wrote the checkpoint, without retired model settings."""
     config = checkpoint.get("ganzoo", {}).get("config")
     if not config:
         raise ValueError("This checkpoint holds no ganzoo run config; it was not written by `ganzoo.train`.")
+    if isinstance(config.get("model"), Mapping):
+        config = {**config, "model": without_retired(config["model"])}
     return config
+
+
+# Model settings that ganzoo dropped, with the values under which a run trained as it would without them: such a
+# checkpoint still builds and resumes. (stop_on_nonfinite became the callback `stop_on_nonfinite`.)
+RETIRED = {
+    "stop_on_nonfinite": (True, False),
+    "real_label": (1.0,),
+    "top_k": (None,),
+    "top_k_decay": (0.99,),
+    "penalty_at": ("interpolates",),
+    "info_codes": (0,),
+    "info_weight": (1.0,),
+    "loss": ("wasserstein",),
+    "adversarial_loss": ("least_squares",),
+}
+
+
+def without_retired(model: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in model.items() if not (k in RETIRED and v in RETIRED[k])}
 
 
 # Settings a resumed run may change: where the data lives and how it is read, not what is trained on what.

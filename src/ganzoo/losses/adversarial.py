@@ -1,5 +1,5 @@
 """The Goodfellow et al. (2014) objective, written on logits so that it never takes log(0); the hinge loss and the
-R1 penalty that fast presets may choose instead (docs/time_to_quality.md); the least-squares loss of CycleGAN."""
+R1 penalty (Mescheder et al., 2018) as alternatives; the least-squares loss of CycleGAN."""
 
 import torch
 import torch.nn.functional as F

@@ -3,7 +3,7 @@
 Generator: Linear(z -> 4w x s x s) + BN + act, ConvT 5x5/1 -> 2w, ConvT 5x5/2 -> w, ConvT 5x5/2 -> C + tanh,
 with s = image_size / 4 (7 for MNIST). `start_conv=False` drops the stride-1 ConvT and projects straight to 2w x s x s:
 at 7x7 that layer is three quarters of the generator's arithmetic, yet without it 8 CPU-minutes end 17 FID points
-worse (docs/time_to_quality.md).
+worse.
 Discriminator: Conv 5x5/2 -> w, Conv 5x5/2 -> 2w, Linear -> 1 logit.
 The report drops BatchNorm from the discriminator and keeps LeakyReLU in the generator; Radford et al.'s
 guidelines (BN in both, ReLU in G) are the `batchnorm`/`act` switches. WGAN critics add `extra_layers`
