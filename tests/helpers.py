@@ -13,6 +13,18 @@ TINY = {
     "dcgan": ["model.generator.width=4", "model.critic.width=4", "model.generator.latent_dim=8"],
     "dcgan_radford": ["model.generator.width=4", "model.critic.width=4", "model.generator.latent_dim=8"],
 }
+# The class-conditional models (they train on labelled data: SMALL_DATA's synthetic classes).
+TINY_CONDITIONAL = {
+    "cgan": TINY["dcgan"],
+    "acgan": TINY["dcgan"],
+    "projection": TINY["dcgan"],
+    "infogan": [
+        "model.generator.width=4",
+        "model.critic.width=4",
+        "model.critic.q_hidden=8",
+        "model.generator.latent_dim=16",  # 4 noise, 2 continuous, 10 categories
+    ],
+}
 # CycleGAN apart from TINY: it needs two domains, so loops over TINY's single-domain models must not meet it.
 # Both generators are named: model=cyclegan sets F on its own, so it does not follow G's width.
 TINY_CYCLEGAN = [

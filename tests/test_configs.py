@@ -109,6 +109,14 @@ def test_relaunching_ddp_is_refused_inside_a_local_sweep(make_config, trainer, m
         check_ddp_in_sweep(cfg, multirun, env)
 
 
+def test_spectral_norm_is_refused_under_a_spawned_strategy_with_the_way_out(make_config):
+    from ganzoo.validate import check_config
+
+    check_config(make_config("model=projection", "trainer=cpu"))
+    with pytest.raises(ConfigError, match=r"model.critic.spectral_norm=true cannot run under .*spawn.*trainer=ddp"):
+        check_config(make_config("model=projection", "trainer=ddp_cpu"))
+
+
 def test_digit_metrics_refuse_cifar10(make_config):
     from ganzoo.metrics import build_metrics
 
@@ -158,6 +166,11 @@ DIRECTIONS = {
     "val/acc_usps2mnist": "max",
     "val/fid_mnist2usps": "min",
     "val/fid_usps2mnist": "min",
+    "val/cond_acc": "max",  # generated images read as the class asked for
+    "val/cond_acc_3": "max",
+    "val/intra_fid": "min",
+    "val/intra_fid_3": "min",
+    "val/code_acc": "max",  # InfoGAN's codes matched to the classes
     "val/probe_acc": "max",
     "val/reconstruction_error": "min",
     "train/critic_loss": "min",
@@ -179,6 +192,7 @@ def test_every_monitored_metric_improves_in_the_direction_that_checkpoints_and_s
 
 def test_every_logged_metric_has_a_direction():
     from ganzoo.metrics import LOGGED
+    from ganzoo.metrics.generative import PER_CLASS
 
     stds = {"is_std", "kid_std"}  # spreads over subsets, never monitored
-    assert {f"val/{name}" for name in LOGGED if name not in stds} <= DIRECTIONS.keys()
+    assert {f"val/{name}" for name in (*LOGGED, *PER_CLASS) if name not in stds} <= DIRECTIONS.keys()

@@ -14,7 +14,7 @@ from cifar_archive import write_cifar_archive
 from conftest import HAS_MNIST, HAS_USPS
 from ganzoo.config import config_dir
 from ganzoo.train import build
-from helpers import TINY
+from helpers import TINY, TINY_CONDITIONAL
 
 TINY_DCGAN = TINY["dcgan"]
 # Per experiment: tiny widths, and the settings its comment promises (key -> value in the composed config).
@@ -101,6 +101,41 @@ EXPERIMENTS.update(
         ),
         "otgan_mnist_fast": (EXPERIMENTS["otgan_mnist"][0], {"model._target_": "ganzoo.models.OTGAN", **FAST}),
         "bigan_mnist_fast": (EXPERIMENTS["bigan_mnist"][0], {"model._target_": "ganzoo.models.BiGAN", **FAST}),
+        "cgan_mnist_fast": (
+            TINY_CONDITIONAL["cgan"],
+            {
+                "model._target_": "ganzoo.models.ConditionalGAN",
+                "model.generator.conditioning": "concat",
+                "model.critic._target_": "ganzoo.nets.ConditionalDCGANDiscriminator",
+                "data.batch_size": 32,
+                **FAST,
+            },
+        ),
+        "acgan_mnist_fast": (
+            TINY_CONDITIONAL["acgan"],
+            {"model._target_": "ganzoo.models.ACGAN", "model.critic.num_classes": 10, "data.batch_size": 32, **FAST},
+        ),
+        "projection_mnist_fast": (
+            TINY_CONDITIONAL["projection"],
+            {
+                "model._target_": "ganzoo.models.ConditionalGAN",
+                "model.generator.conditioning": "batchnorm",
+                "model.critic.spectral_norm": True,
+                "model.critic_loss": "hinge",
+                "model.n_critic": 1,
+                **FAST,
+            },
+        ),
+        "infogan_mnist_fast": (
+            TINY_CONDITIONAL["infogan"],
+            {
+                "model._target_": "ganzoo.models.InfoGAN",
+                "model.critic.categories": 10,
+                "model.critic.continuous": 2,
+                "model.generator.latent_dim": 74,
+                **FAST,
+            },
+        ),
     }
 )
 

@@ -15,9 +15,9 @@ from torchvision.utils import make_grid
 
 from conftest import compose_config
 from ganzoo.checkpoint import load_model
-from ganzoo.sample import generate, interpolate, lerp, slerp
+from ganzoo.sample import generate, interpolate, lerp, slerp, to_uint8
 from ganzoo.train import train
-from helpers import SYNTHETIC_PAIR, TINY, TINY_CYCLEGAN
+from helpers import SYNTHETIC_PAIR, TINY, TINY_CONDITIONAL, TINY_CYCLEGAN
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +57,16 @@ def test_walks_end_at_the_images_of_their_seeds(checkpoint):
     assert torch.equal(straight[:, 0], images[:, 0]) and not torch.equal(straight, images)
 
 
-def test_an_infogan_code_moves_along_the_line():
-    overrides = [*TINY["dcgan"], "model=wgan_gp", "model.info_codes=4", "model.generator.latent_dim=12"]
-    model = instantiate(compose_config(Path("unused"), overrides).model)
-    _, latents = interpolate(model, walks=6, steps=3, seed=0)
+def test_infogans_continuous_codes_move_along_the_line_and_each_walk_keeps_its_label():
+    model = instantiate(compose_config(Path("unused"), ["model=infogan", *TINY_CONDITIONAL["infogan"]]).model).eval()
+    labels = torch.tensor([3, 3, 8])
+    images, latents = interpolate(model, walks=3, steps=3, seed=0, labels=labels)
+    assert latents.shape == (3, 3, 6)  # 4 noise entries, then 2 continuous codes
     a, b = latents[:, 0], latents[:, -1]
-    assert torch.equal(latents[:, 1, 8:], (a[:, 8:] + b[:, 8:]) / 2)  # one-hot codes: halfway on the line
-    assert torch.allclose(latents[:, 1, :8], slerp(a[:, :8], b[:, :8], torch.tensor([0.5]))[:, 0])
+    assert torch.equal(latents[:, 1, 4:], (a[:, 4:] + b[:, 4:]) / 2)  # uniform codes: halfway on the line
+    assert torch.allclose(latents[:, 1, :4], slerp(a[:, :4], b[:, :4], torch.tensor([0.5]))[:, 0])
+    with torch.no_grad():
+        assert torch.equal(images[:, 1], to_uint8(model.generate(latents[:, 1], labels)))
 
 
 def test_sample_command_writes_the_walks_grid_and_animation(checkpoint, tmp_path):

@@ -21,7 +21,7 @@ from ganzoo.checkpoint import read_checkpoint
 from ganzoo.config import config_dir
 from ganzoo.models import GAN, WGAN, AdversarialModule
 from ganzoo.train import build, resume_config, saved_run, train
-from helpers import SMALL_DATA, SYNTHETIC_PAIR, TINY, TINY_CYCLEGAN
+from helpers import SMALL_DATA, SYNTHETIC_PAIR, TINY, TINY_CONDITIONAL, TINY_CYCLEGAN
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -42,6 +42,7 @@ MODELS = {
         *SYNTHETIC_PAIR,
     ],
     "bigan": [*DCGAN_LIKE, "model.encoder.width=4", "model.critic.hidden=8", *SMALL_DATA],
+    **{name: [*tiny, *SMALL_DATA] for name, tiny in TINY_CONDITIONAL.items()},
 }
 
 

@@ -13,9 +13,9 @@ from conftest import DATA_DIR, compose_config, requires_usps
 from ganzoo.checkpoint import load_model
 from ganzoo.data import SyntheticDataModule, USPSDataModule
 from ganzoo.models import GAN
-from ganzoo.sample import to_uint8, translate
+from ganzoo.sample import requested_labels, to_uint8, translate
 from ganzoo.train import train
-from helpers import SYNTHETIC_PAIR, TINY, TINY_CYCLEGAN
+from helpers import SYNTHETIC_PAIR, TINY, TINY_CONDITIONAL, TINY_CYCLEGAN
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +103,50 @@ def test_translate_command_translates_the_usps_test_split_and_saves_its_labels(t
         expected = to_uint8(model.translate(images, "usps"))  # the generator's average (model=cyclegan keeps one)
     assert saved["images"].shape == (len(images), 1, 28, 28) and np.array_equal(saved["labels"], labels.numpy())
     assert np.abs(saved["images"].astype(int) - expected.numpy().astype(int)).max() <= 1  # batches of 500 vs one
+
+
+@pytest.fixture(scope="module")
+def conditional_checkpoint(tmp_path_factory) -> Path:
+    run = tmp_path_factory.mktemp("conditional")
+    data = ["data=synthetic", "data.num_samples=128", "data.batch_size=16"]
+    train(compose_config(run, ["model=cgan", *TINY_CONDITIONAL["cgan"], *data, "metrics=none", "trainer.max_steps=2"]))
+    return run / "checkpoints" / "last.ckpt"
+
+
+def test_labels_command_generates_the_classes_asked_for_in_turn_and_saves_them(conditional_checkpoint, tmp_path):
+    out = run_sample(tmp_path, f"ckpt_path={conditional_checkpoint}", "n=25", "batch_size=10", "labels=[3,7]")
+    saved = np.load(out)
+    asked = torch.tensor([3, 7] * 13)[:25]
+    assert np.array_equal(saved["labels"], asked.numpy())
+    model, _ = load_model(conditional_checkpoint)
+    with torch.no_grad():  # batch b from seed b, for its share of the labels
+        parts = [(0, 10), (10, 20), (20, 25)]
+        expected = torch.cat(
+            [
+                to_uint8(model.sample(j - i, torch.Generator().manual_seed(b), labels=asked[i:j]))
+                for b, (i, j) in enumerate(parts)
+            ]
+        )
+    assert np.array_equal(saved["images"], expected.numpy())
+    assert Image.open(out.with_suffix(".png")).size == (32 * 30 + 2, 2 * 30 + 2)  # a row per class, 32 columns
+
+
+def test_labels_are_all_classes_in_equal_shares_by_default_and_refused_where_they_cannot_be_made(
+    conditional_checkpoint, checkpoint, tmp_path
+):
+    model, _ = load_model(conditional_checkpoint)
+    assert torch.equal(requested_labels(model, None, 30), torch.arange(30) % 10)
+    assert torch.equal(requested_labels(model, "all", 30), requested_labels(model, None, 30))
+    assert torch.equal(requested_labels(model, 4, 3), torch.tensor([4, 4, 4]))
+    with pytest.raises(ValueError, match=r"labels=\[2, 10\] asks for labels that ConditionalGAN does not have"):
+        requested_labels(model, [2, 10], 5)
+    with pytest.raises(ValueError, match="labels must be all, a class"):
+        requested_labels(model, "some", 5)
+    unconditional, _ = load_model(checkpoint)
+    assert requested_labels(unconditional, None, 5) is None
+    with pytest.raises(ValueError, match="GAN is not class-conditional: it generates from noise alone"):
+        requested_labels(unconditional, 3, 5)
+    # the command says so in one line and exits with 1
+    command = [sys.executable, "-m", "ganzoo.sample", f"ckpt_path={conditional_checkpoint}", "labels=12"]
+    done = subprocess.run([*command, f"hydra.run.dir={tmp_path}"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "generates labels 0 to 9 (10 classes). Ask for labels" in done.stdout + done.stderr

@@ -1,4 +1,5 @@
-"""`python -m ganzoo.evaluate ckpt_path=... [metrics=digits|inception]`: FID, IS, KID of a checkpoint's generator.
+"""`python -m ganzoo.evaluate ckpt_path=... [metrics=digits|inception]`: FID, IS, KID of a checkpoint's generator,
+and for a class-conditional model its per-class metrics (listed per class as `per_class_cond_acc`, ...).
 
 Runs the same validation as training (so any trainer, e.g. trainer=ddp_cpu, works), against the test split by
 default, prints a table and writes it next to the checkpoint as eval_<checkpoint>_<split>_<features>_<weights>.json
@@ -47,7 +48,7 @@ def evaluate(cfg: DictConfig) -> dict:
     values = {k.removeprefix("val/"): float(v) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
     path = Path(cfg.ckpt_path).expanduser()
     num_real = sum(len(d.dataset) for d in (loader if isinstance(loader, list) else [loader]))
-    report: dict[str, float | int | str] = {
+    report: dict[str, float | int | str | list[float]] = {
         "checkpoint": str(path.resolve()),
         "step": model.critic_updates + model.generator_updates,
         "features": feature_name(metrics.extractor),
@@ -58,7 +59,7 @@ def evaluate(cfg: DictConfig) -> dict:
         # two-domain data (CycleGAN) gives one loader per domain, and every real image is translated once
         "num_real": num_real,
         "num_samples": num_real if isinstance(measure.metrics, TranslationMetrics) else metrics.num_samples,
-        **values,
+        **fold_per_class(values),
     }
     if measure.confusion is not None:
         report.update(per_class(measure.confusion))
@@ -100,10 +101,23 @@ def per_class(confusion: dict[str, torch.Tensor]) -> dict[str, list]:
     return report
 
 
+def fold_per_class(values: dict[str, float]) -> dict[str, float | list[float]]:
+    """`cond_acc_<k>` and `intra_fid_<k>` as the lists `per_class_cond_acc` and `per_class_intra_fid`."""
+    folded: dict[str, float | list[float]] = {}
+    lists: dict[str, dict[int, float]] = {}
+    for key, value in values.items():
+        name, _, k = key.rpartition("_")
+        if name in ("cond_acc", "intra_fid") and k.isdigit():
+            lists.setdefault(f"per_class_{name}", {})[int(k)] = value
+        else:
+            folded[key] = value
+    return folded | {name: [by_class[k] for k in sorted(by_class)] for name, by_class in lists.items()}
+
+
 def table(report: dict) -> str:
     rows = [(k, f"{v:.4f}" if isinstance(v, float) else str(v)) for k, v in report.items() if not isinstance(v, list)]
     for key, value in report.items():
-        if key.startswith("per_class_acc_"):
+        if key.startswith("per_class_"):
             rows.append((key, " ".join(f"{i}:{a:.3f}" for i, a in enumerate(value))))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)

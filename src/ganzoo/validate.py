@@ -20,6 +20,7 @@ def check_config(cfg: DictConfig) -> None:
     _check_data(resolved.get("data") or {})
     _check_model_fits_data(resolved.get("model") or {}, resolved.get("data") or {})
     _check_trainer(resolved.get("trainer") or {})
+    _check_spectral_norm_fits_strategy(resolved.get("model") or {}, resolved.get("trainer") or {})
     _check_metrics(resolved.get("metrics") or {})
     _check_loggers(resolved.get("logger") or {})
 
@@ -66,6 +67,18 @@ def _check_trainer(trainer: Mapping[str, Any]) -> None:
         raise ConfigError(
             f"trainer.accelerator={trainer['accelerator']} (trainer=gpu or trainer=ddp) needs a CUDA GPU, and none "
             "is visible here. Use trainer=cpu, or trainer=ddp_cpu for several CPU processes."
+        )
+
+
+def _check_spectral_norm_fits_strategy(model: Mapping[str, Any], trainer: Mapping[str, Any]) -> None:
+    strategy = str(trainer.get("strategy", ""))
+    normed = [name for name, net in model.items() if isinstance(net, Mapping) and net.get("spectral_norm")]
+    if normed and "spawn" in strategy:
+        raise ConfigError(
+            f"model.{normed[0]}.spectral_norm=true cannot run under trainer.strategy={strategy}: spawned processes "
+            "receive the model pickled, and torch's spectral-norm parametrization cannot be pickled. Use "
+            "trainer=ddp (processes started from the command, also with trainer.accelerator=cpu), or train on "
+            "one process."
         )
 
 

@@ -1,5 +1,6 @@
 """Saves a grid of `preview` images every N steps: as PNG files under the run folder and to every logger that
-takes images (TensorBoard, MLflow, Weights & Biases)."""
+takes images (TensorBoard, MLflow, Weights & Biases). A model whose preview is a (rows, columns, C, H, W) grid
+(a class-conditional model: one row per class) keeps its rows; other previews fill rows of `nrow` images."""
 
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,8 @@ class SampleGrid(Callback):
         self._last_step = step
         with eval_mode(pl_module):
             images = pl_module.preview(self.num_images).float().cpu()
-        grid = make_grid(images, nrow=self.nrow, normalize=True, value_range=(-1, 1), pad_value=1.0)
+        nrow = images.shape[1] if images.dim() == 5 else self.nrow
+        grid = make_grid(images.flatten(0, -4), nrow=nrow, normalize=True, value_range=(-1, 1), pad_value=1.0)
         path = Path(trainer.default_root_dir) / self.folder / f"step_{step:07d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         save_image(grid, path)

@@ -3,9 +3,11 @@
 A model that generates from noise is judged by `GenerativeMetrics` on `sample(n, generator)`: the held-out split's
 real statistics are gathered once, and every validation logs `val/fid`, `val/is`, `val/kid` (and `val/modes` for
 digit classifiers) on freshly generated samples, drawn from the metrics' own seeds, never from the model's random
-stream, so that validating leaves training untouched. A two-domain model (one with `domains`) is judged by
-`TranslationMetrics` on `translate(images, domain)`: each domain's images with their labels, one loader per domain.
-A model with an encoder (`encode`, and `decode` from codes) also gets `val/probe_acc` and
+stream, so that validating leaves training untouched. A class-conditional model (one with `num_classes`) is asked
+for its classes in turn, and judged per class too: `val/cond_acc` and `val/intra_fid` (with their values per class,
+`val/cond_acc_<k>`, `val/intra_fid_<k>`), or, for InfoGAN's codes, `val/code_acc`. A two-domain model (one with
+`domains`) is judged by `TranslationMetrics` on `translate(images, domain)`: each domain's images with their labels,
+one loader per domain. A model with an encoder (`encode`, and `decode` from codes) also gets `val/probe_acc` and
 `val/reconstruction_error` (`EncoderMetrics`).
 
 The metrics live here, outside the model's module tree, so that their frozen feature networks stay out of
@@ -21,12 +23,14 @@ import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 from torch import nn
 
-from ganzoo.metrics import LOGGED, GenerativeMetrics, build_metrics
+from ganzoo.metrics import GenerativeMetrics, build_metrics, logged
 from ganzoo.metrics.probe import EncoderMetrics
 from ganzoo.metrics.translation import TranslationMetrics
 from ganzoo.utils import eval_mode
 
 log = logging.getLogger(__name__)
+# What the terminal shows of each validation.
+SHOWN = ("fid", "is", "kid", "modes", "cond_acc", "intra_fid", "code_acc")
 
 
 def own_copies(module: nn.Module) -> None:
@@ -89,6 +93,8 @@ class ValidationMetrics(Callback):
         own_copies(metrics)
         if isinstance(metrics, GenerativeMetrics):  # refused now, not at the first validation
             metrics.check_world_size(trainer.world_size)
+            if hasattr(pl_module, "num_classes"):
+                metrics.condition_on(pl_module.num_classes, pl_module.labels_are_classes)
         if callable(getattr(pl_module, "encode", None)):
             self.encoder_metrics = EncoderMetrics()
 
@@ -111,7 +117,10 @@ class ValidationMetrics(Callback):
                 metrics.update_real(images, source)
             metrics.update_translated(pl_module.translate(images, source), labels, source)
         elif metrics is not None and not metrics.has_real:  # this rank's shard of the held-out split, once per run
-            metrics.update(images, real=True)
+            if metrics.per_class is None:
+                metrics.update(images, real=True)
+            else:
+                metrics.update_real_labelled(images, labels)
         if self.encoder_metrics is not None:
             codes = pl_module.encode(images)
             self.encoder_metrics.update(images, codes, pl_module.decode(codes), labels)
@@ -136,9 +145,9 @@ class ValidationMetrics(Callback):
             metrics.update_generated(pl_module.sample, pl_module.device, trainer.global_rank, trainer.world_size)
         values = metrics.compute()
         metrics.reset()
-        pl_module.log_dict({f"val/{k}": v for k, v in values.items() if k in LOGGED}, sync_dist=True)
+        pl_module.log_dict({f"val/{k}": v for k, v in values.items() if logged(k)}, sync_dist=True)
         if trainer.global_rank == 0:
-            shown = ", ".join(f"{k} {values[k]:.4g}" for k in ("fid", "is", "kid", "modes") if k in values)
+            shown = ", ".join(f"{k} {values[k]:.4g}" for k in SHOWN if k in values)
             log.info(f"step {trainer.global_step}: {shown} ({time.perf_counter() - start:.0f} s)")
 
     def _translation_end(self, pl_module: Any) -> None:

@@ -6,13 +6,20 @@
   Miyato & Koyama, 2018, report it), with torchmetrics' FID formula on the same features as `val/fid`.
 - `CodeAccuracy`: for InfoGAN, trained without labels, how well its categorical code matches the classes: the
   accuracy after the best one-to-one assignment of codes to classes (Hungarian algorithm).
-Each takes features or classifier logits, not images, so that one extractor pass serves every metric.
+Each takes features or classifier logits, not images, so that one extractor pass serves every metric;
+`PerClassMetrics` chooses those that fit a model and holds them.
 """
 
+import logging
+
 import torch
+import torch.distributed as dist
 from scipy.optimize import linear_sum_assignment
+from torch import nn
 from torchmetrics import Metric
 from torchmetrics.image.fid import _compute_fid
+
+log = logging.getLogger(__name__)
 
 
 def _check_labels(labels: torch.Tensor, num_classes: int, what: str) -> None:
@@ -137,3 +144,65 @@ def match_codes(counts: torch.Tensor) -> dict[int, int]:
     agree; with more codes than classes, the codes left over stay unmatched."""
     codes, classes = linear_sum_assignment(counts.cpu().numpy(), maximize=True)
     return dict(zip(codes.tolist(), classes.tolist(), strict=True))
+
+
+class PerClassMetrics(nn.Module):
+    """What a class-conditional generator is judged by beside FID, on the features and logits of one extractor.
+
+    Labels that are the data's classes get `ConditionalAccuracy` (when the logits are those classes: the digit
+    classifiers) and `IntraClassFID`; InfoGAN's categorical codes, learned without labels, get `CodeAccuracy`. The
+    generated images ask for the classes in turn (`labels(n)`: equal shares), the real ones come with their labels.
+    """
+
+    def __init__(
+        self, num_classes: int, labels_are_classes: bool, num_features: int, logit_classes: int | None
+    ) -> None:
+        super().__init__()
+        self.num_classes = num_classes
+        classes = labels_are_classes and logit_classes is not None and num_classes <= logit_classes
+        self.accuracy = ConditionalAccuracy(num_classes) if classes else None
+        self.intra_fid = IntraClassFID(num_features, num_classes) if labels_are_classes else None
+        codes = not labels_are_classes and logit_classes is not None
+        self.code_accuracy = CodeAccuracy(num_classes, logit_classes) if codes else None
+
+    def labels(self, n: int, device: torch.device | str = "cpu") -> torch.Tensor:
+        """0, 1, ..., num_classes - 1, 0, 1, ...: what n generated images are asked for."""
+        return torch.arange(n, device=device) % self.num_classes
+
+    @torch.no_grad()
+    def update(self, features: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor, real: bool) -> None:
+        """Extractor outputs of real images of classes `labels`, or of images generated for them."""
+        if self.intra_fid is not None:
+            self.intra_fid.update(features, labels, real=real)
+        if real:
+            return
+        if self.accuracy is not None:
+            self.accuracy.update(logits, labels)
+        if self.code_accuracy is not None:
+            self.code_accuracy.update(labels, logits)
+
+    def compute(self) -> dict[str, float]:
+        values: dict[str, float] = {}
+        if self.accuracy is not None:
+            values |= self.accuracy.compute()
+        if self.code_accuracy is not None:
+            values |= self.code_accuracy.compute()
+        if self.intra_fid is not None:
+            counts = torch.stack([self.intra_fid.real_count, self.intra_fid.fake_count])
+            if dist.is_available() and dist.is_initialized():  # what compute would gather, decided on every rank
+                counts = counts.clone()
+                dist.all_reduce(counts)
+            if int(counts.min()) >= 2:
+                values |= self.intra_fid.compute()
+            else:
+                log.warning(
+                    "Intra-class FID needs at least 2 real and 2 generated images of every class and has "
+                    f"{counts[0].tolist()} real and {counts[1].tolist()} generated: not computed."
+                )
+        return values
+
+    def reset(self) -> None:
+        """Forget the generated images; real statistics stay."""
+        for metric in (self.accuracy, self.intra_fid, self.code_accuracy):
+            if metric is not None:
+                metric.reset()

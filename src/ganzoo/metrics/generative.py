@@ -1,5 +1,5 @@
-"""GenerativeMetrics: FID, IS, KID, precision/recall/density/coverage and class coverage of generated images, on
-any number of processes."""
+"""GenerativeMetrics: FID, IS, KID, precision/recall/density/coverage and class coverage of generated images, and
+the per-class metrics of class-conditional generators, on any number of processes."""
 
 import logging
 import math
@@ -14,16 +14,24 @@ from torch import nn
 from torchmetrics import Metric
 from torchmetrics.image import FrechetInceptionDistance, InceptionScore, KernelInceptionDistance
 
+from ganzoo.metrics.conditional import PerClassMetrics
 from ganzoo.metrics.extractor import FeatureExtractor
 from ganzoo.metrics.prdc import PrecisionRecallDensityCoverage
 from ganzoo.random_state import seeded_cpu_stream
 
-SampleFn = Callable[[int, torch.Generator], torch.Tensor]
+SampleFn = Callable[..., torch.Tensor]  # sample(n, generator), with labels=... for a class-conditional model
 
 log = logging.getLogger(__name__)
 
-# Values logged as val/<name> (the class histogram stays out of the logs).
+# Values logged as val/<name> (the class histogram stays out of the logs), and those of class-conditional models,
+# logged with their per-class values (<name>_<k>).
 LOGGED = ("fid", "is", "is_std", "kid", "kid_std", "modes", "precision", "recall", "density", "coverage")
+PER_CLASS = ("cond_acc", "intra_fid", "code_acc")
+
+
+def logged(name: str) -> bool:
+    """Whether the value `name` of `GenerativeMetrics.compute` is logged as val/<name>."""
+    return name in LOGGED or name.startswith(PER_CLASS)
 
 
 def _distributed() -> bool:
@@ -104,6 +112,8 @@ class GenerativeMetrics(nn.Module):
     `seed + b`; process r of w draws the r-th contiguous block of batches, so 1 or N processes see the same
     samples, gathered in the same order, and compute the same FID, and, since their random splits and subsets
     index that order, the same IS and KID. Every process must call `update`, `update_generated` and `compute`.
+    After `condition_on`, generated batches ask a class-conditional model for the classes in turn, and
+    `per_class` measures them.
     """
 
     def __init__(
@@ -139,7 +149,21 @@ class GenerativeMetrics(nn.Module):
         self.coverage = ClassCoverage(extractor.num_classes, mode_threshold) if extractor.class_coverage else None
         # precision, recall, density, coverage on the same features (null: not computed)
         self.prdc = PrecisionRecallDensityCoverage(prdc_k) if prdc_k else None
+        self.per_class: PerClassMetrics | None = None
         self.has_real = False
+
+    def condition_on(self, num_classes: int, labels_are_classes: bool) -> None:
+        """Measure a class-conditional model: labels 0..num_classes - 1 that are the data's classes, or codes."""
+        if self.per_class is None:
+            logits = self.extractor.num_classes if self.extractor.class_coverage else None
+            self.per_class = PerClassMetrics(num_classes, labels_are_classes, self.extractor.num_features, logits)
+
+    @torch.no_grad()
+    def update_real_labelled(self, images: torch.Tensor, labels: torch.Tensor | None) -> None:
+        """`update(images, real=True)`, and the per-class statistics of images of classes `labels`."""
+        if self.per_class is not None and labels is not None:
+            self.per_class.update(*self.extractor(images), labels.to(images.device), real=True)
+        self.update(images, real=True)  # the extractor's output is cached: one pass serves both
 
     @torch.no_grad()
     def update(self, images: torch.Tensor, real: bool) -> None:
@@ -178,7 +202,13 @@ class GenerativeMetrics(nn.Module):
         for b in torch.tensor_split(batches, world_size)[rank].tolist():
             n = min(self.batch_size, self.num_samples - b * self.batch_size)
             generator = torch.Generator(device=device).manual_seed(self.seed + b)
-            self.update(sample(n, generator), real=False)
+            if self.per_class is None:
+                self.update(sample(n, generator), real=False)
+            else:
+                labels = self.per_class.labels(n, device)
+                images = sample(n, generator, labels=labels)
+                self.per_class.update(*self.extractor(images), labels, real=False)
+                self.update(images, real=False)
             drawn += n
         return drawn
 
@@ -203,11 +233,13 @@ class GenerativeMetrics(nn.Module):
             fractions = self.coverage.compute()
             values["modes"] = float((fractions >= self.coverage.threshold).sum())
             values |= {f"class_{k}": float(f) for k, f in enumerate(fractions)}
+        if self.per_class is not None:
+            values |= self.per_class.compute()
         return agreed(values) if _distributed() else values
 
     def reset(self) -> None:
         """Forget the generated samples; the real statistics stay."""
-        for metric in (self.fid, self.kid, self.inception_score, self.coverage, self.prdc):
+        for metric in (self.fid, self.kid, self.inception_score, self.coverage, self.prdc, self.per_class):
             if metric is not None:
                 metric.reset()
 

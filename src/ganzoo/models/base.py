@@ -15,14 +15,14 @@ It may override:
     - `critic_parameters` / `generator_parameters`, when a side has several networks (BiGAN, CycleGAN);
     - `after_critic_step`, e.g. WGAN's weight clipping;
     - `averaged_networks`, the networks EMA averages; mixing in `FakeReuse` (GAN, WGAN) allows `reuse_fakes`;
-    - `latent`, `sample`, `preview`, and, for two-domain models, `translate(images, domain)` with `domains`;
-    - models with an encoder add `encode(images)` and `decode(codes)` (BiGAN), which validation then probes;
+    - `latent`, `sample`, `preview` (n images, or a (rows, columns, C, H, W) grid, e.g. a row per class); class-
+      conditional models mix in `ganzoo.models.conditional.Conditional` (labels beside z: `sample(n, labels=)`);
+    - `translate(images, domain)` and `domains` (two-domain models), `encode(images)` and `decode(codes)` (BiGAN);
     - `on_save_checkpoint` / `on_load_checkpoint`, calling `super()`, for state beyond the weights (CycleGAN's pools).
 Nothing else of the loop: checkpoints, validation metrics (`ganzoo.callbacks.ValidationMetrics`) and the stop at a
-non-finite loss (`ganzoo.callbacks.StopOnNonFinite`) are callbacks. With `ema={"decay": 0.999}` the networks named
-in `averaged_networks` get exponential moving averages (`ganzoo.models.ema`), updated after every generator update;
-whatever generates for a user reaches the networks through `network(name)`, which gives the average unless
-`use_weights("raw")` was called.
+non-finite loss (`ganzoo.callbacks.StopOnNonFinite`) are callbacks. With `ema={"decay": 0.999}` the networks named in
+`averaged_networks` get moving averages (`ganzoo.models.ema`), updated after every generator update; what generates
+for a user reaches the networks through `network(name)`: the average unless `use_weights("raw")` was called.
 """
 
 import logging
