@@ -10,7 +10,7 @@ from torch import nn
 from ganzoo.losses import discriminator_loss, generator_loss_nonsaturating
 from ganzoo.models.base import AdversarialModule
 from ganzoo.models.conditional import Conditional, labelled
-from ganzoo.models.gan import CRITIC_LOSSES, GENERATOR_LOSSES
+from ganzoo.models.gan import adversarial_losses
 
 
 class ConditionalGAN(Conditional, AdversarialModule):
@@ -32,16 +32,9 @@ class ConditionalGAN(Conditional, AdversarialModule):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        for key, value, known in (
-            ("generator_loss", generator_loss, GENERATOR_LOSSES),
-            ("critic_loss", critic_loss, CRITIC_LOSSES),
-        ):
-            if value not in known:
-                raise ValueError(f"Unknown {key} {value!r}: choose one of {sorted(known)} (model.{key}=...).")
+        self.generator_loss, self.critic_loss = adversarial_losses(generator_loss, critic_loss)
         self.generator = generator
         self.critic = critic
-        self.generator_loss = GENERATOR_LOSSES[generator_loss]
-        self.critic_loss = CRITIC_LOSSES[critic_loss]
 
     def critic_step(self, batch: Any) -> torch.Tensor:
         real, labels = labelled(batch, self)

@@ -1,5 +1,6 @@
 """The GAN of Goodfellow et al. (2014); with convolutional networks it is DCGAN (Radford et al., 2016)."""
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -24,6 +25,17 @@ GENERATOR_LOSSES = {
 CRITIC_LOSSES = {"bce": discriminator_loss, "hinge": hinge_discriminator_loss}
 
 
+def adversarial_losses(generator_loss: str, critic_loss: str) -> tuple[Callable, Callable]:
+    """The generator's and the critic's loss functions by name; an unknown name is refused with the choices."""
+    for key, value, known in (
+        ("generator_loss", generator_loss, GENERATOR_LOSSES),
+        ("critic_loss", critic_loss, CRITIC_LOSSES),
+    ):
+        if value not in known:
+            raise ValueError(f"Unknown {key} {value!r}: choose one of {sorted(known)} (model.{key}=...).")
+    return GENERATOR_LOSSES[generator_loss], CRITIC_LOSSES[critic_loss]
+
+
 class GAN(FakeReuse, AdversarialModule):
     """Discriminator maximises log D(x) + log(1 - D(G(z))); `n_critic` is the paper's k.
 
@@ -41,18 +53,11 @@ class GAN(FakeReuse, AdversarialModule):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        for key, value, known in (
-            ("generator_loss", generator_loss, GENERATOR_LOSSES),
-            ("critic_loss", critic_loss, CRITIC_LOSSES),
-        ):
-            if value not in known:
-                raise ValueError(f"Unknown {key} {value!r}: choose one of {sorted(known)} (model.{key}=...).")
+        self.generator_loss, self.critic_loss = adversarial_losses(generator_loss, critic_loss)
         if r1_gamma < 0:
             raise ValueError(f"model.r1_gamma must be >= 0 (0: no R1 penalty), got {r1_gamma}.")
         self.generator = generator
         self.critic = critic
-        self.generator_loss = GENERATOR_LOSSES[generator_loss]
-        self.critic_loss = CRITIC_LOSSES[critic_loss]
         self.r1_gamma = r1_gamma
 
     def critic_step(self, batch: Any) -> torch.Tensor:
