@@ -36,6 +36,7 @@ TRANSLATION = {
 }
 NAMES = {**PRESETS, **TRANSLATION}
 GENERATION_METRICS = ("fid", "is", "kid", "precision", "recall", "density", "coverage", "modes")
+CONDITIONAL_METRICS = ("cond_acc", "intra_fid", "code_acc")  # those a class-conditional model's evaluation adds
 TRANSLATION_METRICS = ("acc_mnist2usps", "acc_usps2mnist", "fid_mnist2usps", "fid_usps2mnist")
 ANIMATION_FRAMES = 12  # grids in the GIF, from the first to the last: a few hundred KB
 LIBRARIES = ("torch", "lightning", "torchmetrics", "hydra-core", "numpy")
@@ -90,7 +91,8 @@ def measure(name: str, seed: int, runs: Path, threads: int, overrides: list[str]
         "steps": report["step"],
         "train_minutes": round(train_seconds / 60, 2),
         "evaluate_minutes": round(eval_seconds / 60, 2),
-        "metrics": {k: report[k] for k in wanted},
+        "metrics": {k: report[k] for k in wanted} | {k: report[k] for k in CONDITIONAL_METRICS if k in report},
+        "per_class": {k: v for k, v in report.items() if k.startswith("per_class_cond")},
         "date": datetime.date.today().isoformat(),
         **machine(),
         "run": str(run.relative_to(ROOT) if run.is_relative_to(ROOT) else run),
