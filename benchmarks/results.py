@@ -10,7 +10,8 @@ Every finished run is added at once to benchmarks/results/results.json under `<n
 command resumes where it stopped: runs already there are skipped, and --redo measures them again (with --only
 NAME: that name's runs alone). docs/results.md is then written from the JSON (mean and standard deviation over
 seeds, then each seed, with the machine, library versions, commit and date of the runs), with each name's sample
-grid of seed 0 as docs/samples/<name>.png and, for --animate's name, its grids over training as a GIF.
+grid of seed 0 as docs/samples/<name>.png and, for --animate's name, its grids over training as a GIF. The
+README's results tables, between its two `<!-- ... results.py ... -->` markers, are rewritten from the same JSON.
 """
 
 import argparse
@@ -124,13 +125,38 @@ HEADS = {
     "acc_usps2mnist": "accuracy USPS→MNIST",
     "fid_mnist2usps": "FID MNIST→USPS",
     "fid_usps2mnist": "FID USPS→MNIST",
+    "cond_acc": "conditional accuracy",
+    "intra_fid": "intra-class FID",
+    "code_acc": "code accuracy",
 }
+PERCENT = ("acc_mnist2usps", "acc_usps2mnist", "cond_acc", "code_acc")  # fractions, shown as percentages
 
 
 def cell(metric: str, values: list[float]) -> str:
-    if metric.startswith("acc_"):  # fractions, shown as percentages
+    if not values:  # a metric this model has not got (a code accuracy for a model without codes)
+        return "—"
+    if metric in PERCENT:
         return spread([100 * v for v in values], 2) + " %"
     return spread(values, DIGITS.get(metric, 1))
+
+
+def records_of(results: dict, name: str) -> list[dict]:
+    """The runs of one name, by seed."""
+    return sorted((r for k, r in results.items() if k.split("/")[0] == name), key=lambda r: r["seed"])
+
+
+def conditional(results: dict) -> dict:
+    """The presets whose runs were scored as class-conditional models (they hold a conditional metric)."""
+    return {
+        name: typed
+        for name, typed in PRESETS.items()
+        if any(m in r["metrics"] for r in records_of(results, name) for m in CONDITIONAL_METRICS)
+    }
+
+
+def markdown(rows: list[list[str]], header: list[str]) -> str:
+    lines = [header, ["---"] * len(header), *rows]
+    return "\n".join("| " + " | ".join(line) + " |" for line in lines)
 
 
 def tables(results: dict, names: dict, metrics: tuple[str, ...]) -> list[str]:
@@ -138,7 +164,7 @@ def tables(results: dict, names: dict, metrics: tuple[str, ...]) -> list[str]:
     head = ["command", "seeds", "steps", "threads", "minutes", *(HEADS.get(m, m) for m in metrics)]
     mean_rows, seed_rows = [], []
     for name in names:
-        records = sorted((r for k, r in results.items() if k.split("/")[0] == name), key=lambda r: r["seed"])
+        records = records_of(results, name)
         if not records:
             continue
         command = " ".join(["python -m ganzoo.train", *names[name]])
@@ -152,20 +178,16 @@ def tables(results: dict, names: dict, metrics: tuple[str, ...]) -> list[str]:
                 "/".join(map(str, threads)),
                 spread([r["train_minutes"] for r in alone or records], 1),
             ]
-            + [cell(m, [r["metrics"][m] for r in records]) for m in metrics]
+            + [cell(m, [r["metrics"][m] for r in records if m in r["metrics"]]) for m in metrics]
         )
         for r in records:
             seed_rows.append(
                 [f"`{r['command']}`", str(r["seed"]), str(r["steps"]), str(r["threads"])]
                 + [f"{r['train_minutes']:.1f}" + (" (CPU shared with other jobs)" if r.get("shared_cpu") else "")]
-                + [cell(m, [r["metrics"][m]]) for m in metrics]
+                + [cell(m, [r["metrics"][m]] if m in r["metrics"] else []) for m in metrics]
             )
     if not mean_rows:
         return ["(not measured yet)"]
-
-    def markdown(rows: list[list[str]], header: list[str]) -> str:
-        lines = [header, ["---"] * len(header), *rows]
-        return "\n".join("| " + " | ".join(line) + " |" for line in lines)
 
     return [
         "Mean ± standard deviation over the seeds:",
@@ -173,6 +195,63 @@ def tables(results: dict, names: dict, metrics: tuple[str, ...]) -> list[str]:
         "Each seed:",
         markdown(seed_rows, ["command", "seed", *head[2:]]),
     ]
+
+
+def per_class_table(results: dict, names: dict) -> list[str]:
+    """Conditional accuracy of each class asked for, mean over seeds, one row per conditional preset."""
+    rows = []
+    for name in names:
+        lists = [r["per_class"]["per_class_cond_acc"] for r in records_of(results, name)
+                 if "per_class_cond_acc" in r.get("per_class", {})]  # fmt: skip
+        if lists:
+            rows.append([f"`{name}`"] + [f"{100 * statistics.fmean(c):.1f}" for c in zip(*lists, strict=True)])
+    if not rows:
+        return []
+    head = ["preset", *(f"{k}" for k in range(len(rows[0]) - 1))]
+    return ["Conditional accuracy of each class asked for, %, mean over the seeds:", markdown(rows, head)]
+
+
+SUMMARY = ("<!-- written by benchmarks/results.py from docs/results.md's runs -->", "<!-- end of results.py -->")
+
+
+def summary(results: dict) -> str:
+    """The README's results tables: the mean over seeds of each command's headline figures."""
+    generation, translation = [], []
+    for name, typed in NAMES.items():
+        records = records_of(results, name)
+        if not records:
+            continue
+        alone = [r for r in records if not r.get("shared_cpu")] or records
+        first = [
+            f"`python -m ganzoo.train {' '.join(typed)}`",
+            ", ".join(str(r["seed"]) for r in records),
+            "/".join(map(str, sorted({r["steps"] for r in records}))),
+            spread([r["train_minutes"] for r in alone], 1),
+        ]
+
+        means = {m: cell(m, [r["metrics"][m] for r in records if m in r["metrics"]]) for m in records[0]["metrics"]}
+        if name in TRANSLATION:
+            translation.append([*first, means["acc_mnist2usps"], means["acc_usps2mnist"]])
+        else:
+            accuracy = means.get("code_acc", means.get("cond_acc", "—"))
+            generation.append([*first, means["fid"], means["is"], means["modes"], accuracy])
+    head = ["command", "seeds", "steps", "minutes"]
+    parts = [SUMMARY[0]]
+    if generation:
+        parts.append(markdown(generation, [*head, "digit FID", "IS", "modes", "class (code) accuracy"]))
+    if translation:
+        parts.append(markdown(translation, [*head, "accuracy MNIST→USPS", "accuracy USPS→MNIST"]))
+    return "\n\n".join([*parts, SUMMARY[1]])
+
+
+def update_readme(readme: Path, results: dict) -> bool:
+    """Replace the README's results tables (between SUMMARY's two markers) with `summary`; False without markers."""
+    text = readme.read_text()
+    start, end = text.find(SUMMARY[0]), text.find(SUMMARY[1])
+    if start < 0 or end < start:
+        return False
+    readme.write_text(text[:start] + summary(results) + text[end + len(SUMMARY[1]) :])
+    return True
 
 
 def environment(results: dict) -> list[str]:
@@ -208,10 +287,25 @@ def page(results: dict, pictures: list[str], figure: str | None = None) -> str:
         *tables(results, PRESETS, GENERATION_METRICS),
         *(
             [
-                f"The same runs during training (seed 0; 10,000 samples against the validation split):\n\n![digit FID "
-                f"against minutes of training, one line per preset]({figure})"
+                "The same runs during training (one seed each; 10,000 samples against the validation split):\n\n"
+                f"![digit FID against minutes of training, one line per preset]({figure})"
             ]
             if figure
+            else []
+        ),
+        *(
+            [
+                "## Generating digits of a given class: MNIST",
+                "The class-conditional presets above, scored per class: they are asked for each digit in equal shares. "
+                "Conditional accuracy: the share of samples that ganzoo's MNIST classifier reads as the digit asked "
+                "for; intra-class FID: the FID of each digit's samples against that digit's test images, averaged "
+                "over the digits (Miyato & Koyama, 2018); code accuracy (InfoGAN, trained without labels): its "
+                "categorical code read as a clustering of the digits, after the best one-to-one matching of codes "
+                "to digits (Hungarian).",
+                *tables(results, conditional(results), CONDITIONAL_METRICS),
+                *per_class_table(results, conditional(results)),
+            ]
+            if conditional(results)
             else []
         ),
         "## Translating digits: MNIST ↔ USPS",
@@ -232,8 +326,8 @@ def page(results: dict, pictures: list[str], figure: str | None = None) -> str:
 
 
 def plot_fid(results: dict, out: Path) -> bool:
-    """Digit FID during training (on the validation split) against minutes, seed 0 of each preset whose run folder
-    is on this machine, one line each; False (and no file written) when there is none."""
+    """Digit FID during training (on the validation split) against minutes, one line per preset: its lowest seed
+    whose run folder is on this machine; False (and no file written) when there is none."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -245,15 +339,14 @@ def plot_fid(results: dict, out: Path) -> bool:
     figure, ax = plt.subplots(figsize=(6.5, 3.8))
     drawn = False
     for name in PRESETS:
-        record = results.get(f"{name}/seed_0")
-        run = ROOT / record["run"] if record else None
-        if run is None or not run.is_dir():
+        here = [r for r in records_of(results, name) if (ROOT / r["run"]).is_dir()]
+        if not here:
             continue
-        events = read_scalar_events(run)
+        events = read_scalar_events(ROOT / here[0]["run"])
         if events.get("val/fid"):
             start = min(t for curve in events.values() for _, t, _ in curve)  # the run's first logged step
             minutes, fids = zip(*[((t - start) / 60, v) for _, t, v in events["val/fid"]], strict=True)
-            ax.plot(minutes, fids, marker="o", label=name)
+            ax.plot(minutes, fids, marker="o", label=f"{name}, seed {here[0]['seed']}")
             drawn = True
     if drawn:
         ax.set(yscale="log", xlabel="minutes of training", ylabel="digit FID, validation split")
@@ -300,6 +393,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "results.json")
     parser.add_argument("--runs", type=Path, default=ROOT / "outputs" / "results", help="where the runs are kept")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "results.md")
+    parser.add_argument("--readme", type=Path, default=ROOT / "README.md", help="whose results tables to rewrite")
     parser.add_argument("--override", action="append", default=[], help="appended to every training command: "
                         "only to try the command itself on a few steps (the page shows it)")  # fmt: skip
     parser.add_argument("--eval-override", action="append", default=[], help="appended to every evaluation")
@@ -326,6 +420,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {record['steps']} steps in {record['train_minutes']:.1f} min: {shown}", flush=True)
     publish(results, args.out, args.animate)
     print(f"written: {args.out} ({len(results)} runs in {args.json})")
+    if args.readme.is_file() and update_readme(args.readme, results):
+        print(f"written: the results tables of {args.readme}")
 
 
 if __name__ == "__main__":

@@ -112,3 +112,49 @@ def test_resume_only_and_redo(tmp_path, monkeypatch):
     assert "| `python -m ganzoo.train model=cyclegan data=mnist_usps seed=2` | 2 | 100 |" in page  # each seed's row
     assert "model.semantic_weight=0" in page and "experiment=gan_mnist_fast" not in page  # not measured: no row
     assert results.machine()["cpu"] in page and "2026-01-02" in page
+
+
+def test_conditional_presets_get_their_own_table_and_the_readme_its_summary(tmp_path, monkeypatch):
+    calls: list = []
+    plain = fake_measure(calls)
+
+    def measure(name, seed, *rest):
+        record = plain(name, seed, *rest)
+        if name == "acgan_mnist_fast":
+            record["metrics"] |= {"cond_acc": 0.9 + seed / 100, "intra_fid": 20.0 + seed}
+            record["per_class"] = {"per_class_cond_acc": [k / 10 + seed / 100 for k in range(10)]}
+        if name == "infogan_mnist_fast":
+            record["metrics"] |= {"code_acc": 0.8}
+        return record
+
+    monkeypatch.setattr(results, "measure", measure)
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# ganzoo\n\n{results.SUMMARY[0]}\nold table\n{results.SUMMARY[1]}\n\nafter\n")
+    args = ["--only", "acgan_mnist_fast", "infogan_mnist_fast", "dcgan_mnist_fast", "cyclegan", "--seeds", "2"]
+    results.main([*args, "--cyclegan-seeds", "1", "--threads", "2", f"--readme={readme}", *files(tmp_path)])
+    saved = json.loads((tmp_path / "results.json").read_text())
+    page = (tmp_path / "docs" / "results.md").read_text()
+    conditional = page[page.index("## Generating digits of a given class") : page.index("## Translating")]
+    # acgan: 90 % and 91 % -> mean 90.50, sd 0.71; infogan has a code accuracy and no conditional accuracy
+    assert "| `python -m ganzoo.train experiment=acgan_mnist_fast` | 0, 1 |" in conditional
+    assert "| 90.50 ± 0.71 % | 20.5 ± 0.7 | — |" in conditional
+    assert "| — | — | 80.00 ± 0.00 % |" in conditional
+    assert "dcgan" not in conditional  # not class-conditional
+    per_class = [f"{100 * statistics.fmean([k / 10, k / 10 + 0.01]):.1f}" for k in range(10)]
+    assert "| `acgan_mnist_fast` | " + " | ".join(per_class) + " |" in conditional
+    # the README: its tables replaced, the rest kept, and they equal what the JSON gives
+    text = readme.read_text()
+    assert text.startswith("# ganzoo\n\n") and text.endswith("\n\nafter\n") and "old table" not in text
+    assert results.summary(saved) in text
+    fids = [saved[f"acgan_mnist_fast/seed_{s}"]["metrics"]["fid"] for s in (0, 1)]
+    acgan_row = "| `python -m ganzoo.train experiment=acgan_mnist_fast` | 0, 1 | 100 | 1.5 ± 0.7 | "
+    assert acgan_row + f"{statistics.fmean(fids):.1f} ± {statistics.stdev(fids):.1f} |" in text
+    assert text.count("| 90.50 ± 0.71 % |") == 1 and "| 80.00 ± 0.00 % |" in text
+    cyclegan = saved["cyclegan/seed_0"]["metrics"]
+    assert f"| {100 * cyclegan['acc_mnist2usps']:.2f} % | {100 * cyclegan['acc_usps2mnist']:.2f} % |" in text
+
+
+def test_the_readme_shows_the_results_json():
+    """The README's results tables are the ones benchmarks/results.py writes from the shipped JSON."""
+    saved = json.loads((ROOT / "benchmarks" / "results" / "results.json").read_text())
+    assert results.summary(saved) in (ROOT / "README.md").read_text()
