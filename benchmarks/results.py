@@ -182,7 +182,7 @@ def tables(results: dict, names: dict, metrics: tuple[str, ...]) -> list[str]:
         )
         for r in records:
             seed_rows.append(
-                [f"`{r['command']}`", str(r["seed"]), str(r["steps"]), str(r["threads"])]
+                [f"`{name}`", str(r["seed"]), str(r["steps"]), str(r["threads"])]
                 + [f"{r['train_minutes']:.1f}" + (" (CPU shared with other jobs)" if r.get("shared_cpu") else "")]
                 + [cell(m, [r["metrics"][m]] if m in r["metrics"] else []) for m in metrics]
             )
@@ -192,8 +192,8 @@ def tables(results: dict, names: dict, metrics: tuple[str, ...]) -> list[str]:
     return [
         "Mean ± standard deviation over the seeds:",
         markdown(mean_rows, head),
-        "Each seed:",
-        markdown(seed_rows, ["command", "seed", *head[2:]]),
+        "Each seed (the command above with `seed=<s>`):",
+        markdown(seed_rows, ["name", "seed", *head[2:]]),
     ]
 
 
