@@ -159,8 +159,10 @@ def markdown(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join("| " + " | ".join(line) + " |" for line in lines)
 
 
-def tables(results: dict, names: dict, metrics: tuple[str, ...]) -> list[str]:
-    """A table of means over seeds (one row per name), then one of every seed."""
+def tables(results: dict, names: dict, metrics: tuple[str, ...], per_seed: tuple[str, ...] | None = None) -> list[str]:
+    """A table of means over seeds (one row per name), then one of every seed with the `per_seed` metrics (default:
+    all of them)."""
+    per_seed = per_seed or metrics
     head = ["command", "seeds", "steps", "threads", "minutes", *(HEADS.get(m, m) for m in metrics)]
     mean_rows, seed_rows = [], []
     for name in names:
@@ -184,7 +186,7 @@ def tables(results: dict, names: dict, metrics: tuple[str, ...]) -> list[str]:
             seed_rows.append(
                 [f"`{name}`", str(r["seed"]), str(r["steps"]), str(r["threads"])]
                 + [f"{r['train_minutes']:.1f}" + (" (CPU shared with other jobs)" if r.get("shared_cpu") else "")]
-                + [cell(m, [r["metrics"][m]] if m in r["metrics"] else []) for m in metrics]
+                + [cell(m, [r["metrics"][m]] if m in r["metrics"] else []) for m in per_seed]
             )
     if not mean_rows:
         return ["(not measured yet)"]
@@ -193,7 +195,7 @@ def tables(results: dict, names: dict, metrics: tuple[str, ...]) -> list[str]:
         "Mean ± standard deviation over the seeds:",
         markdown(mean_rows, head),
         "Each seed (the command above with `seed=<s>`):",
-        markdown(seed_rows, ["name", "seed", *head[2:]]),
+        markdown(seed_rows, ["name", "seed", *head[2:5], *(HEADS.get(m, m) for m in per_seed)]),
     ]
 
 
@@ -284,7 +286,7 @@ def page(results: dict, pictures: list[str], figure: str | None = None) -> str:
         "ganzoo's own MNIST classifier, IS on its softmax, from 10,000 samples of the generator (its moving average "
         "where the preset keeps one) against the 10,000 test images; modes: digit classes that receive at least 5% "
         "of the samples. Digit FID is not Inception FID: compare these only with each other.",
-        *tables(results, PRESETS, GENERATION_METRICS),
+        *tables(results, PRESETS, GENERATION_METRICS, per_seed=("fid", "is", "kid", "modes")),
         *(
             [
                 "The same runs during training (one seed each; 10,000 samples against the validation split):\n\n"
