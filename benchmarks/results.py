@@ -163,39 +163,36 @@ def tables(results: dict, names: dict, metrics: tuple[str, ...], per_seed: tuple
     """A table of means over seeds (one row per name), then one of every seed with the `per_seed` metrics (default:
     all of them)."""
     per_seed = per_seed or metrics
-    head = ["command", "seeds", "steps", "threads", "minutes", *(HEADS.get(m, m) for m in metrics)]
+    head = ["`python -m ganzoo.train` ...", "seeds", "steps", "minutes", *(HEADS.get(m, m) for m in metrics)]
     mean_rows, seed_rows = [], []
     for name in names:
         records = records_of(results, name)
         if not records:
             continue
-        command = " ".join(["python -m ganzoo.train", *names[name]])
-        steps = sorted({r["steps"] for r in records})
-        threads = sorted({r["threads"] for r in records})
         # runs timed while other jobs shared the CPU (`shared_cpu`) are listed, but left out of the mean minutes
-        alone = [r for r in records if not r.get("shared_cpu")]
+        alone = [r for r in records if not r.get("shared_cpu")] or records
         mean_rows.append(
-            [f"`{command}`", ", ".join(str(r["seed"]) for r in records), "/".join(map(str, steps))]
-            + [
-                "/".join(map(str, threads)),
-                spread([r["train_minutes"] for r in alone or records], 1),
+            [
+                f"`{' '.join(names[name])}`",
+                ", ".join(str(r["seed"]) for r in records),
+                "/".join(map(str, sorted({r["steps"] for r in records}))),
+                spread([r["train_minutes"] for r in alone], 1),
             ]
             + [cell(m, [r["metrics"][m] for r in records if m in r["metrics"]]) for m in metrics]
         )
         for r in records:
             seed_rows.append(
-                [f"`{name}`", str(r["seed"]), str(r["steps"]), str(r["threads"])]
+                [f"`{name}`", str(r["seed"]), str(r["steps"])]
                 + [f"{r['train_minutes']:.1f}" + (" (CPU shared with other jobs)" if r.get("shared_cpu") else "")]
                 + [cell(m, [r["metrics"][m]] if m in r["metrics"] else []) for m in per_seed]
             )
     if not mean_rows:
         return ["(not measured yet)"]
-
     return [
         "Mean ± standard deviation over the seeds:",
         markdown(mean_rows, head),
         "Each seed (the command above with `seed=<s>`):",
-        markdown(seed_rows, ["name", "seed", *head[2:5], *(HEADS.get(m, m) for m in per_seed)]),
+        markdown(seed_rows, ["name", "seed", "steps", "minutes", *(HEADS.get(m, m) for m in per_seed)]),
     ]
 
 
@@ -258,16 +255,34 @@ def update_readme(readme: Path, results: dict) -> bool:
 
 def environment(results: dict) -> list[str]:
     """The machines, libraries, commits and dates of the runs (more than one of each if a run resumed elsewhere)."""
-    keys = ("cpu", "cores", "python", *LIBRARIES, "commit", "date")
+    keys = ("cpu", "cores", "threads", "python", *LIBRARIES, "commit", "date")
     seen = {k: sorted({str(r[k]) for r in results.values()}) for k in keys}
     return [
-        f"- CPU: {' / '.join(seen['cpu'])}, {' / '.join(seen['cores'])} logical cores",
+        f"- CPU: {' / '.join(seen['cpu'])}, {' / '.join(seen['cores'])} logical cores; every run with "
+        f"{' / '.join(seen['threads'])} torch threads",
         "- Python " + " / ".join(seen["python"]) + ", " + ", ".join(f"{k} {' / '.join(seen[k])}" for k in LIBRARIES),
         f"- ganzoo commit {' / '.join(seen['commit'])}",
         f"- run on {' to '.join(sorted({seen['date'][0], seen['date'][-1]}))}; {len(results)} runs, "
         f"{sum(r['train_minutes'] + r.get('evaluate_minutes', 0) for r in results.values()) / 60:.1f} hours of "
         "training and evaluation in all",
     ]
+
+
+def gallery(pictures: list[str], columns: int = 3) -> list[str]:
+    """The pictures as a Markdown table, `columns` to a row, each under its name."""
+    if not pictures:
+        return []
+    lines = []
+    for i in range(0, len(pictures), columns):
+        row = pictures[i : i + columns]
+        names = [Path(p).stem + " over training" * p.endswith(".gif") for p in row]
+        pad = [""] * (columns - len(row))
+        if i == 0:  # the table's header: the first row's names
+            lines += ["| " + " | ".join(names + pad) + " |", "|" + " --- |" * columns]
+        else:
+            lines.append("| " + " | ".join([f"**{n}**" for n in names] + pad) + " |")
+        lines.append("| " + " | ".join([f"![{n}]({p})" for n, p in zip(names, row, strict=True)] + pad) + " |")
+    return ["\n".join(lines)]
 
 
 def page(results: dict, pictures: list[str], figure: str | None = None) -> str:
@@ -319,10 +334,7 @@ def page(results: dict, pictures: list[str], figure: str | None = None) -> str:
         *tables(results, TRANSLATION, TRANSLATION_METRICS),
         "## Sample grids",
         "The last grid of seed 0 (CycleGAN: rows of a MNIST digit, its translation, a USPS digit, its translation).",
-        *(
-            f"**{Path(p).stem}**{' over training' * p.endswith('.gif')}\n\n![{Path(p).stem}, seed 0]({p})"
-            for p in pictures
-        ),
+        *gallery(pictures),
     ]
     return "\n\n".join(parts) + "\n"
 

@@ -50,7 +50,7 @@ def test_a_preset_runs_as_typed_and_lands_on_the_page(tmp_path, monkeypatch):
     assert record["metrics"] == {k: scored[k] for k in results.GENERATION_METRICS}
     assert record["threads"] == 1 and record["train_minutes"] > 0 and record["cores"] >= 1 and record["commit"]
     page = (tmp_path / "docs" / "results.md").read_text()
-    assert f"| `gan_mnist_fast` | 0 | 4 | 1 | {record['train_minutes']:.1f} | {record['metrics']['fid']:.1f} |" in page
+    assert f"| `gan_mnist_fast` | 0 | 4 | {record['train_minutes']:.1f} | {record['metrics']['fid']:.1f} |" in page
     grids = sample_grids(run)
     assert (tmp_path / "docs" / "samples" / "gan_mnist_fast.png").read_bytes() == grids[-1][1].read_bytes()
     with Image.open(tmp_path / "docs" / "samples" / "gan_mnist_fast.gif") as gif:
@@ -104,7 +104,7 @@ def test_resume_only_and_redo(tmp_path, monkeypatch):
     assert all(saved[f"cyclegan/seed_{s}"] == before[f"cyclegan/seed_{s}"] for s in (0, 1, 2))
     page = (tmp_path / "docs" / "results.md").read_text()
     fids = [saved[f"wgan_mnist_fast/seed_{s}"]["metrics"]["fid"] for s in (0, 1)]
-    mean_row = "| `python -m ganzoo.train experiment=wgan_mnist_fast` | 0, 1 | 100 | 2 | 1.5 ± 0.7 | "
+    mean_row = "| `experiment=wgan_mnist_fast` | 0, 1 | 100 | 1.5 ± 0.7 | "
     assert mean_row + f"{statistics.fmean(fids):.1f} ± {statistics.stdev(fids):.1f} |" in page
     accuracies = [100 * saved[f"cyclegan/seed_{s}"]["metrics"]["acc_usps2mnist"] for s in (0, 1, 2)]
     assert f"{statistics.fmean(accuracies):.2f} ± {statistics.stdev(accuracies):.2f} %" in page
@@ -135,7 +135,7 @@ def test_conditional_presets_get_their_own_table_and_the_readme_its_summary(tmp_
     page = (tmp_path / "docs" / "results.md").read_text()
     conditional = page[page.index("## Generating digits of a given class") : page.index("## Translating")]
     # acgan: 90 % and 91 % -> mean 90.50, sd 0.71; infogan has a code accuracy and no conditional accuracy
-    assert "| `python -m ganzoo.train experiment=acgan_mnist_fast` | 0, 1 |" in conditional
+    assert "| `experiment=acgan_mnist_fast` | 0, 1 |" in conditional
     assert "| 90.50 ± 0.71 % | 20.5 ± 0.7 | — |" in conditional
     assert "| — | — | 80.00 ± 0.00 % |" in conditional
     assert "dcgan" not in conditional  # not class-conditional
