@@ -10,7 +10,8 @@ import torch
 from PIL import Image
 from torch import nn
 
-from conftest import compose_config
+from cifar_archive import write_cifar_archive
+from conftest import HAS_USPS, compose_config
 from ganzoo.callbacks import SampleGrid
 from ganzoo.models import ACGAN, GAN, ConditionalGAN, InfoGAN
 from ganzoo.models.conditional import labelled
@@ -226,3 +227,26 @@ def test_infogans_preview_moves_the_category_by_row_and_the_first_continuous_cod
     fixed = grid[..., [0, 1, 2, 3, 5]]
     assert torch.equal(fixed, fixed[:1, :1].expand(10, 4, 5))
     assert torch.equal(model.sample(3, labels=torch.tensor([4, 0, 4]))[:, 0, 0, 6:].argmax(1), torch.tensor([4, 0, 4]))
+
+
+@pytest.mark.parametrize("data", ["usps", "cifar10"])
+@pytest.mark.parametrize("model", sorted(TINY_CONDITIONAL))
+def test_every_conditional_model_trains_on_usps_and_cifar10_by_configuration(make_config, tmp_path, model, data):
+    """The data config alone sets the image shape (grey USPS at 28x28, colour CIFAR-10 at 32x32) and the classes."""
+    if data == "cifar10":
+        write_cifar_archive(tmp_path / "cifar")
+        where = [f"data.data_dir={tmp_path / 'cifar'}", "data.val_size=6"]
+    elif not HAS_USPS:
+        pytest.skip("USPS not on this machine; set GANZOO_DATA_DIR")
+    else:
+        where = []
+    cfg = make_config(f"model={model}", f"data={data}", *TINY_CONDITIONAL[model], *where, "data.batch_size=8",
+                      "metrics=none", "trainer.max_steps=2", "model.n_critic=1")  # fmt: skip
+    trainer, module, datamodule = build(cfg)
+    trainer.fit(module, datamodule=datamodule)
+    assert (module.critic_updates, module.generator_updates) == (1, 1)
+    shape = (3, 32, 32) if data == "cifar10" else (1, 28, 28)
+    images = module.eval().sample(4, torch.Generator().manual_seed(0), labels=torch.tensor([9, 0, 3, 3]))
+    assert images.shape == (4, *shape) and images.abs().max() <= 1
+    preview = module.preview(20)  # a row per class (InfoGAN: per category, its continuous code along the row)
+    assert module.num_classes == 10 and preview.shape[0] == 10 and preview.shape[2:] == shape
