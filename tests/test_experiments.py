@@ -133,6 +133,7 @@ EXPERIMENTS.update(
                 "model.critic.categories": 10,
                 "model.critic.continuous": 2,
                 "model.generator.latent_dim": 74,
+                "model.categorical_weight": 3.0,
                 **FAST,
             },
         ),
