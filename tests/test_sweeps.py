@@ -186,6 +186,22 @@ def test_a_failing_job_does_not_stop_the_sweep_and_the_summary_names_it(tmp_path
     assert "2 of 6 sweep jobs failed" in stderr
     assert stderr.count(f"ckpt_path={missing}") == 2 and "No checkpoint at" in stderr
     assert "Traceback" not in stderr
+    # an error ganzoo explains leaves its message in failed.txt, without a traceback
+    for run in runs:
+        failed = run / "failed.txt"
+        assert failed.is_file() == (run.name.split("_")[0] not in finished)
+        if failed.is_file():
+            assert "No checkpoint at" in failed.read_text() and "Traceback" not in failed.read_text()
+
+
+def test_a_job_that_fails_unexpectedly_leaves_its_traceback_in_failed_txt(tmp_path: Path):
+    runs, stderr = run_sweep(tmp_path / "sweep", "model.optimizer_critic.lr=-1,0.001", returncode=1)
+    bad = next(run for run in runs if run.name.startswith("0_"))
+    assert "1 of 2 sweep jobs failed" in stderr and not (runs[1] / "failed.txt").exists()
+    text = (bad / "failed.txt").read_text()
+    first, trace = text.split("\n\n", 1)
+    assert first == "ValueError: Invalid learning rate: -1" and trace.startswith("Traceback (most recent call last)")
+    assert "configure_optimizers" in trace and trace.rstrip().endswith(first)
 
 
 # A 3-trial Optuna search over WGAN-GP's learning rate where 1e12 makes the losses non-finite. Random sampling,

@@ -7,6 +7,7 @@ It also tells each job which override keys differ between the jobs of the sweep 
 so that conf/hydra/default.yaml names the run folders by them (ganzoo.run_names).
 """
 
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,11 +34,13 @@ def failure_summary(failed: Sequence[tuple[int, JobReturn]], total: int) -> str:
 
 
 def record_failure(job: JobReturn) -> None:
-    """`failed.txt` in the job's run folder: what `ganzoo.report` lists for the run."""
+    """`failed.txt` in the job's run folder: what `ganzoo.report` lists for the run. An error that ganzoo.train
+    explains has written its message there already; any other (a bug, most likely) leaves its traceback."""
     folder = Path(job.hydra_cfg.hydra.runtime.output_dir) if job.hydra_cfg is not None else None
-    if folder is not None and folder.is_dir():
+    if folder is not None and folder.is_dir() and not (folder / "failed.txt").is_file():
         error = job._return_value
-        (folder / "failed.txt").write_text(f"{type(error).__name__}: {error}\n")
+        trace = "".join(traceback.format_exception(error))
+        (folder / "failed.txt").write_text(f"{type(error).__name__}: {error}\n\n{trace}")
 
 
 class _RecordingLauncher(Launcher):
