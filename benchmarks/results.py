@@ -143,6 +143,15 @@ def cell(metric: str, values: list[float]) -> str:
     return spread(values, DIGITS.get(metric, 1))
 
 
+def minutes(records: list[dict]) -> str:
+    """Mean training minutes of the runs timed alone; runs timed while other jobs shared the CPU (`shared_cpu`) are
+    left out, or marked when there is no other."""
+    alone = [r["train_minutes"] for r in records if not r.get("shared_cpu")]
+    if alone:
+        return spread(alone, 1)
+    return spread([r["train_minutes"] for r in records], 1) + " (CPU shared with other jobs)"
+
+
 def records_of(results: dict, name: str) -> list[dict]:
     """The runs of one name, by seed."""
     return sorted((r for k, r in results.items() if k.split("/")[0] == name), key=lambda r: r["seed"])
@@ -172,14 +181,12 @@ def tables(results: dict, names: dict, metrics: tuple[str, ...], per_seed: tuple
         records = records_of(results, name)
         if not records:
             continue
-        # runs timed while other jobs shared the CPU (`shared_cpu`) are listed, but left out of the mean minutes
-        alone = [r for r in records if not r.get("shared_cpu")] or records
         mean_rows.append(
             [
                 f"`{' '.join(names[name])}`",
                 ", ".join(str(r["seed"]) for r in records),
                 "/".join(map(str, sorted({r["steps"] for r in records}))),
-                spread([r["train_minutes"] for r in alone], 1),
+                minutes(records),
             ]
             + [cell(m, [r["metrics"][m] for r in records if m in r["metrics"]]) for m in metrics]
         )
@@ -223,12 +230,11 @@ def summary(results: dict) -> str:
         records = records_of(results, name)
         if not records:
             continue
-        alone = [r for r in records if not r.get("shared_cpu")] or records
         first = [
             f"`python -m ganzoo.train {' '.join(typed)}`",
             ", ".join(str(r["seed"]) for r in records),
             "/".join(map(str, sorted({r["steps"] for r in records}))),
-            spread([r["train_minutes"] for r in alone], 1),
+            minutes(records),
         ]
 
         means = {m: cell(m, [r["metrics"][m] for r in records if m in r["metrics"]]) for m in records[0]["metrics"]}

@@ -109,6 +109,9 @@ def test_resume_only_and_redo(tmp_path, monkeypatch):
     accuracies = [100 * saved[f"cyclegan/seed_{s}"]["metrics"]["acc_usps2mnist"] for s in (0, 1, 2)]
     assert f"{statistics.fmean(accuracies):.2f} ± {statistics.stdev(accuracies):.2f} %" in page
     assert "| `cyclegan` | 2 | 100 |" in page  # each seed's row
+    # minutes timed on a shared CPU are left out of the mean, or marked where no run was timed alone
+    assert results.minutes([{"train_minutes": 2.0}, {"train_minutes": 9.0, "shared_cpu": True}]) == "2.0"
+    assert results.minutes([{"train_minutes": 9.0, "shared_cpu": True}]) == "9.0 (CPU shared with other jobs)"
     assert "model.semantic_weight=0" in page and "experiment=gan_mnist_fast" not in page  # not measured: no row
     assert results.machine()["cpu"] in page and "2026-01-02" in page
 
