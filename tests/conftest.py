@@ -35,6 +35,13 @@ def compose_config(output_dir: Path, overrides: list[str]) -> DictConfig:
         )
 
 
+def compose_evaluate_config(output_dir: Path, *overrides: str) -> DictConfig:
+    """The config `python -m ganzoo.evaluate <overrides>` would run on the CPU, writing into `output_dir`."""
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        fixed = [f"paths.output_dir={output_dir}", f"paths.data_dir={DATA_DIR}", "trainer.accelerator=cpu"]
+        return compose(config_name="evaluate", overrides=[*fixed, "trainer.enable_progress_bar=false", *overrides])
+
+
 @pytest.fixture
 def make_config(tmp_path: Path) -> Callable[..., DictConfig]:
     """make_config(*overrides, run="run") composes a config whose run folder is tmp_path/run."""

@@ -6,14 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from scipy import linalg
 from torchmetrics.image import InceptionScore
 
-from conftest import DATA_DIR, compose_config
+from conftest import compose_config, compose_evaluate_config
 from ganzoo.checkpoint import load_model
-from ganzoo.config import config_dir
 from ganzoo.data import SyntheticDataModule
 from ganzoo.evaluate import evaluate, table, weights_hash
 from ganzoo.metrics import DigitExtractor
@@ -31,20 +29,6 @@ def checkpoint(tmp_path_factory) -> Path:
     return run / "checkpoints" / "last.ckpt"
 
 
-def evaluate_config(tmp_path: Path, *overrides: str):
-    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        return compose(
-            config_name="evaluate",
-            overrides=[
-                f"paths.output_dir={tmp_path}",
-                f"paths.data_dir={DATA_DIR}",
-                "trainer.accelerator=cpu",
-                "trainer.enable_progress_bar=false",
-                *overrides,
-            ],
-        )
-
-
 def frechet(a: np.ndarray, b: np.ndarray) -> float:
     s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     return float(((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(s_a + s_b - 2 * linalg.sqrtm(s_a @ s_b).real))
@@ -52,7 +36,7 @@ def frechet(a: np.ndarray, b: np.ndarray) -> float:
 
 @pytest.mark.filterwarnings("ignore:Matrix is singular")
 def test_evaluate_writes_metrics_json_with_the_fid_of_the_checkpoint(checkpoint, tmp_path):
-    cfg = evaluate_config(
+    cfg = compose_evaluate_config(
         tmp_path, f"ckpt_path={checkpoint}", "metrics.num_samples=300", "metrics.batch_size=128", "metrics.seed=7"
     )
     report = evaluate(cfg)
@@ -89,14 +73,14 @@ def test_evaluate_writes_metrics_json_with_the_fid_of_the_checkpoint(checkpoint,
 
 def test_evaluate_refuses_metrics_none(checkpoint, tmp_path):
     with pytest.raises(ValueError, match="nothing to evaluate"):
-        evaluate(evaluate_config(tmp_path, f"ckpt_path={checkpoint}", "metrics=none"))
+        evaluate(compose_evaluate_config(tmp_path, f"ckpt_path={checkpoint}", "metrics=none"))
 
 
 @pytest.mark.filterwarnings("ignore:Matrix is singular")
 def test_evaluations_of_other_splits_leave_their_own_files(checkpoint, tmp_path):
     common = [f"ckpt_path={checkpoint}", "metrics.num_samples=128", "metrics.batch_size=128"]
-    test = evaluate(evaluate_config(tmp_path, *common, "split=test"))
-    val = evaluate(evaluate_config(tmp_path, *common, "split=val"))
+    test = evaluate(compose_evaluate_config(tmp_path, *common, "split=test"))
+    val = evaluate(compose_evaluate_config(tmp_path, *common, "split=val"))
     assert test["written_to"] != val["written_to"]
     assert json.loads(Path(test["written_to"]).read_text())["split"] == "test"
     assert json.loads(Path(val["written_to"]).read_text())["split"] == "val"

@@ -5,12 +5,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from hydra import compose, initialize_config_dir
 from scipy.optimize import linear_sum_assignment
 from torchmetrics.image.fid import _compute_fid
 
-from conftest import DATA_DIR, compose_config
-from ganzoo.config import config_dir
+from conftest import compose_config, compose_evaluate_config
 from ganzoo.data import SyntheticDataModule
 from ganzoo.evaluate import evaluate
 from ganzoo.metrics import DigitExtractor
@@ -74,24 +72,11 @@ def test_infogans_validation_logs_the_code_accuracy_after_the_best_match_of_code
     assert not any(k.startswith(("cond_acc", "intra_fid")) for k in values)
 
 
-def evaluate_config(tmp_path: Path, *overrides: str):
-    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        return compose(
-            config_name="evaluate",
-            overrides=[
-                f"paths.output_dir={tmp_path}",
-                f"paths.data_dir={DATA_DIR}",
-                "trainer.accelerator=cpu",
-                *overrides,
-            ],
-        )
-
-
 def test_evaluate_reports_the_per_class_values_as_lists(tmp_path: Path):
     run = tmp_path / "run"
     train(compose_config(run, ["model=cgan", *TINY_CONDITIONAL["cgan"], *DATA, "metrics=none", "trainer.max_steps=2"]))
     checkpoint = run / "checkpoints" / "last.ckpt"
-    report = evaluate(evaluate_config(tmp_path, f"ckpt_path={checkpoint}", *METRICS, "metrics.prdc_k=null"))
+    report = evaluate(compose_evaluate_config(tmp_path, f"ckpt_path={checkpoint}", *METRICS, "metrics.prdc_k=null"))
     test_labels = SyntheticDataModule(num_samples=512).load_split(train=False)[1]
     assert report["num_real"] == len(test_labels) == 128
     assert len(report["per_class_cond_acc"]) == len(report["per_class_intra_fid"]) == 10
