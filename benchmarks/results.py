@@ -152,6 +152,12 @@ def minutes(records: list[dict]) -> str:
     return spread([r["train_minutes"] for r in records], 1) + " (CPU shared with other jobs)"
 
 
+def seeds_steps_minutes(records: list[dict]) -> list[str]:
+    """The cells that open a row of means: the seeds, the steps (all there were), the mean minutes."""
+    steps = sorted({r["steps"] for r in records})
+    return [", ".join(str(r["seed"]) for r in records), "/".join(map(str, steps)), minutes(records)]
+
+
 def records_of(results: dict, name: str) -> list[dict]:
     """The runs of one name, by seed."""
     return sorted((r for k, r in results.items() if k.split("/")[0] == name), key=lambda r: r["seed"])
@@ -184,9 +190,7 @@ def tables(results: dict, names: dict, metrics: tuple[str, ...], per_seed: tuple
         mean_rows.append(
             [
                 f"`{' '.join(names[name])}`",
-                ", ".join(str(r["seed"]) for r in records),
-                "/".join(map(str, sorted({r["steps"] for r in records}))),
-                minutes(records),
+                *seeds_steps_minutes(records),
             ]
             + [cell(m, [r["metrics"][m] for r in records if m in r["metrics"]]) for m in metrics]
         )
@@ -232,9 +236,7 @@ def summary(results: dict) -> str:
             continue
         first = [
             f"`python -m ganzoo.train {' '.join(typed)}`",
-            ", ".join(str(r["seed"]) for r in records),
-            "/".join(map(str, sorted({r["steps"] for r in records}))),
-            minutes(records),
+            *seeds_steps_minutes(records),
         ]
 
         means = {m: cell(m, [r["metrics"][m] for r in records if m in r["metrics"]]) for m in records[0]["metrics"]}
@@ -297,6 +299,7 @@ def gallery(pictures: list[str], columns: int = 3) -> list[str]:
 def page(results: dict, pictures: list[str], figure: str | None = None) -> str:
     """The Markdown page; `pictures`: paths of the sample grids (and animation), `figure`: the FID-against-minutes
     plot, relative to the page."""
+    conditional_presets = conditional(results)
     parts = [
         "# Results",
         "Every figure on this page is written by `python benchmarks/results.py` (see its help for resuming and for "
@@ -328,10 +331,10 @@ def page(results: dict, pictures: list[str], figure: str | None = None) -> str:
                 "over the digits (Miyato & Koyama, 2018); code accuracy (InfoGAN, trained without labels): its "
                 "categorical code read as a clustering of the digits, after the best one-to-one matching of codes "
                 "to digits (Hungarian).",
-                *tables(results, conditional(results), CONDITIONAL_METRICS),
-                *per_class_table(results, conditional(results)),
+                *tables(results, conditional_presets, CONDITIONAL_METRICS),
+                *per_class_table(results, conditional_presets),
             ]
-            if conditional(results)
+            if conditional_presets
             else []
         ),
         "## Translating digits: MNIST ↔ USPS",
