@@ -8,7 +8,7 @@ from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from torch import nn
 
-from conftest import compose_config
+from conftest import compose_config, compose_evaluate_config
 from ganzoo.checkpoint import load_model
 from ganzoo.evaluate import evaluate
 from ganzoo.models.ema import EMA, ema_decay
@@ -16,7 +16,6 @@ from ganzoo.sample import encode, translate
 from ganzoo.train import train
 from ganzoo.utils import eval_mode
 from helpers import SMALL_DATA, TINY, TINY_CYCLEGAN, fit_on_two_ranks
-from test_evaluate import evaluate_config
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 EMA_ON = ["model.ema.decay=0.9"]
@@ -120,7 +119,7 @@ def test_evaluate_scores_the_average_by_default_and_the_raw_weights_when_asked(m
 
     def fid(path: Path, weights: str) -> dict:
         small = ["metrics.num_samples=200", "metrics.batch_size=100", f"weights={weights}"]
-        return evaluate(evaluate_config(tmp_path, f"ckpt_path={path}", *small))
+        return evaluate(compose_evaluate_config(tmp_path, f"ckpt_path={path}", *small))
 
     by_ema, by_raw, swapped_raw = fid(checkpoint, "ema"), fid(checkpoint, "raw"), fid(swapped, "raw")
     assert by_ema["weights"] == "ema" and by_raw["weights"] == "raw"
