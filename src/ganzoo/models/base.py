@@ -34,6 +34,7 @@ import torch
 from lightning.pytorch import LightningModule
 from torch import nn
 
+from ganzoo.distributed import finish_gloo_work_at_exit
 from ganzoo.models.ema import AveragedNetworks
 from ganzoo.models.resume import (
     OptimizerFactory,
@@ -181,6 +182,7 @@ class AdversarialModule(AveragedNetworks, LightningModule):
         return bool(trainer.fast_dev_run) or (every > 0 and step % every == 0) or last
 
     def setup(self, stage: str) -> None:
+        finish_gloo_work_at_exit()  # each rank of a CPU DDP run
         self.build_ema()
 
     # ----------------------------------------------------------------- randomness and sampling
