@@ -134,6 +134,7 @@ EXPERIMENTS.update(
                 "model.critic.continuous": 2,
                 "model.generator.latent_dim": 74,
                 "model.categorical_weight": 3.0,
+                "model.continuous_weight": 1.0,
                 **FAST,
             },
         ),
